@@ -1,0 +1,52 @@
+"""The Flask application factory: blueprints, error handlers, version hooks.
+
+No RPC call and no DB connection happens here, so the app can be built in a
+gunicorn master before fork (``--preload``): clients are created lazily in
+each worker.
+"""
+
+import http
+
+import flask
+from oslo_middleware import request_id
+
+from anvil.api import (conductors, drivers, errors, microversion, node_history, nodes,
+                       passthru, root)
+from anvil.common.config import CONF
+from anvil.common.context import RequestContext
+from anvil.conductor import hash_ring, rpcapi
+
+
+class _RequestId(request_id.RequestId):
+    """Both request-id headers Ironic sends."""
+
+    compat_headers = ['openstack-request-id']
+
+
+def _before_request():
+    flask.g.api_version = microversion.parse(flask.request.headers)
+    flask.g.context = RequestContext.from_environ_or_new(flask.request.environ)
+
+
+def _after_request(response):
+    code = response.status_code
+    response.status = '%d %s' % (code, http.HTTPStatus(code).phrase)
+    if code != 406:
+        microversion.add_headers(response, flask.g.get('api_version', microversion.MIN_VERSION))
+    return response
+
+
+def create_app(conductor_api=None):
+    """Build the WSGI app. ``conductor_api`` defaults to the oslo.messaging client."""
+    app = flask.Flask('anvil')
+    app.config['MAX_CONTENT_LENGTH'] = CONF.api.max_request_body_size
+    app.config['CONDUCTOR_API'] = conductor_api or rpcapi.ConductorAPI(
+        hash_ring.TopologyCache())
+    app.url_map.strict_slashes = False
+    for module in (root, nodes, passthru, drivers, conductors, node_history):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.wsgi_app = _RequestId(app.wsgi_app)
+    return app

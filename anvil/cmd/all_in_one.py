@@ -1,0 +1,59 @@
+"""anvil: the whole system in one process, on the embedded defaults.
+
+API and one conductor share the process: the conductor service is started
+directly (no oslo.service launcher, which always forks), the API is served by
+cheroot's threaded WSGI server, and the API reaches the conductor through the
+in-process dispatcher (``[DEFAULT] rpc_transport = local``) or, if set to
+``oslo``, through oslo.messaging. The schema is created or upgraded at start.
+SIGTERM or Ctrl-C stops both cleanly.
+"""
+
+import signal
+import sys
+import threading
+
+import anvil.cmd  # noqa: F401  (threading backend first)
+from cheroot import wsgi
+from oslo_log import log
+
+from anvil.cmd import common
+from anvil.common.config import CONF
+
+LOG = log.getLogger(__name__)
+
+
+def main(argv=None):
+    common.parse_args(argv, prog='anvil')
+    from anvil.common import local_rpc
+    from anvil.conductor import hash_ring, rpcapi
+    from anvil.conductor.service import ConductorService
+    from anvil.db import migration
+
+    migration.upgrade()
+    conductor = ConductorService(rpc_server=CONF.rpc_transport == 'oslo')
+    conductor.start()
+    client = None
+    if CONF.rpc_transport == 'local':
+        client = local_rpc.LocalClient(conductor.manager)
+    app = common.build_api_app(rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
+    server = wsgi.Server((CONF.api.host_ip, CONF.api.port), app,
+                         numthreads=CONF.api.api_threads, server_name='anvil')
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')
+    thread.start()
+    url = 'http://%s:%s' % (CONF.api.host_ip, server.bind_addr[1])
+    print('anvil is running at %s  (database: %s)\n'
+          'Try: OS_AUTH_TYPE=none OS_ENDPOINT=%s baremetal driver list\n'
+          'Stop with Ctrl-C.' % (url, CONF.database.connection, url), flush=True)
+    stop.wait()
+    LOG.info('Stopping anvil')
+    server.stop()
+    conductor.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""anvil-api: the API under gunicorn with gthread workers.
+
+gthread, not sync workers: a sync worker is killed (500) when a request
+outlives the worker timeout, and passthru calls may last as long as the RPC
+timeout. The app is built in each worker after fork (no ``preload``).
+"""
+
+import sys
+
+import anvil.cmd  # noqa: F401  (threading backend first)
+from gunicorn.app import base as gunicorn_base
+
+from anvil.cmd import common
+from anvil.common.config import CONF
+
+
+class _GunicornApp(gunicorn_base.BaseApplication):
+    def __init__(self, options):
+        self._options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return common.build_api_app()
+
+
+def gunicorn_options():
+    return {
+        'bind': '%s:%s' % (CONF.api.host_ip, CONF.api.port),
+        'workers': CONF.api.api_workers,
+        'worker_class': 'gthread',
+        'threads': CONF.api.api_threads,
+        'timeout': CONF.rpc_response_timeout + 30,
+        'graceful_timeout': 30,
+        'keepalive': 5,
+        'accesslog': None,
+        'proc_name': 'anvil-api',
+    }
+
+
+def main(argv=None):
+    common.parse_args(argv, prog='anvil-api')
+    _GunicornApp(gunicorn_options()).run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

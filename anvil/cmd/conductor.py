@@ -1,0 +1,25 @@
+"""anvil-conductor: one conductor under oslo.service's launcher (threading backend).
+
+The launcher forks a child that runs ``ConductorService.start()``; SIGTERM to
+the parent stops the child cleanly (locks released, marked offline).
+"""
+
+import sys
+
+import anvil.cmd  # noqa: F401  (threading backend first)
+from oslo_service import service
+
+from anvil.cmd import common
+from anvil.common.config import CONF
+
+
+def main(argv=None):
+    common.parse_args(argv, prog='anvil-conductor')
+    from anvil.conductor.service import ConductorService
+    launcher = service.launch(CONF, ConductorService(), workers=1, restart_method='mutate')
+    launcher.wait()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

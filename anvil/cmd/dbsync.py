@@ -1,0 +1,35 @@
+"""anvil-dbsync: create or upgrade the database schema (alembic)."""
+
+import sys
+
+import anvil.cmd  # noqa: F401  (threading backend first)
+from oslo_config import cfg
+
+from anvil.cmd import common
+from anvil.common.config import CONF
+
+
+def _add_commands(subparsers):
+    up = subparsers.add_parser('upgrade', help='Upgrade the schema to a revision (head).')
+    up.add_argument('--revision', default='head')
+    subparsers.add_parser('current', help='Print the revision the database is at.')
+    subparsers.add_parser('version', help='Print the newest revision this code knows.')
+
+
+def main(argv=None):
+    CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands))
+    common.parse_args(argv, prog='anvil-dbsync')
+    from anvil.db import migration
+    command = CONF.command.name
+    if command == 'upgrade':
+        migration.upgrade(CONF.command.revision)
+        print('Database at revision %s' % migration.current())
+    elif command == 'current':
+        print(migration.current() or 'empty')
+    else:
+        print(migration.head())
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Configuration options of anvil, declared per group with oslo.config.
+
+Option names follow Ironic's wherever Ironic has the same knob, so operators'
+habits and existing config files carry over. Defaults give the embedded
+all-in-one setup: SQLite under ``state_path`` and the in-process dispatcher.
+``list_opts`` feeds oslo-config-generator (see ``etc/anvil/anvil.conf.sample``).
+"""
+
+import os
+import socket
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+_DEFAULT_STATE_PATH = os.path.join(os.path.expanduser('~'), '.local', 'share', 'anvil')
+
+default_opts = [
+    cfg.StrOpt('host', default=socket.gethostname(), sample_default='localhost',
+               help='Name of this node. Conductors register under it; it is '
+                    'their RPC server name and the holder name of the node '
+                    'locks they take. Must be unique among conductors.'),
+    cfg.ListOpt('enabled_hardware_types', default=['fake-hardware'],
+                help='Hardware types (drivers) this conductor loads and '
+                     'serves, by entry point name in the '
+                     '"anvil.hardware.types" group. A conductor that can '
+                     'load none of them refuses to start.'),
+    cfg.StrOpt('state_path', default=_DEFAULT_STATE_PATH,
+               sample_default='~/.local/share/anvil',
+               help='Directory for the state of the all-in-one setup '
+                    '(its SQLite database).'),
+    cfg.StrOpt('rpc_transport', default='local', choices=['local', 'oslo'],
+               help='Only read by the all-in-one "anvil" command: "local" '
+                    'calls the conductor in the same process through the '
+                    'in-process dispatcher; "oslo" goes through '
+                    'oslo.messaging and transport_url even in one process. '
+                    'anvil-api and anvil-conductor always use oslo.messaging.'),
+]
+
+api_opts = [
+    cfg.HostAddressOpt('host_ip', default='127.0.0.1',
+                       help='IP address the API server listens on.'),
+    cfg.PortOpt('port', default=6385, help='TCP port the API server listens on.'),
+    cfg.IntOpt('api_workers', default=2, min=1,
+               help='Number of gunicorn worker processes anvil-api runs.'),
+    cfg.IntOpt('api_threads', default=8, min=1,
+               help='Threads per API worker (gunicorn gthread workers).'),
+    cfg.IntOpt('max_request_body_size', default=1024 * 1024, min=1,
+               help='Largest request body accepted, in bytes; bigger bodies '
+                    'are refused with 413 before anything is routed.'),
+    cfg.StrOpt('public_endpoint',
+               help='Public URL of the API used in links; by default the '
+                    'URL the request came to.'),
+    cfg.IntOpt('rpc_retry', default=1, min=0,
+               help='How many times an RPC send is retried while the message '
+                    'bus is unreachable before the API answers 503. A bound '
+                    'is essential: unbounded retries hang the request.'),
+    cfg.IntOpt('call_monitor_timeout', default=5, min=1,
+               help='Seconds without a heartbeat from the conductor after '
+                    'which a running sync call is given up (504), so a '
+                    'conductor that died mid-call is noticed long before '
+                    'rpc_response_timeout.'),
+    cfg.FloatOpt('metadata_cache_ttl', default=5.0, min=0,
+                 help='Seconds the API keeps the conductor list and vendor '
+                      'method metadata before re-reading them from the '
+                      'database. A conductor change is seen at most this late.'),
+    cfg.MultiStrOpt('passthru_deny', default=[],
+                    help='Vendor methods refused with 400 whatever their '
+                         'driver says, as "<hardware type>:<method>" or '
+                         '"*:<method>". Repeat the option for several.'),
+]
+
+conductor_opts = [
+    cfg.StrOpt('topic', default='anvil.conductor',
+               help='RPC topic conductors listen on (each on "<topic>.<host>"). '
+                    'Deployments sharing one RabbitMQ virtual host use '
+                    'different topics.'),
+    cfg.IntOpt('heartbeat_interval', default=10, min=1,
+               help='Seconds between a conductor\'s heartbeats.'),
+    cfg.IntOpt('heartbeat_timeout', default=60, min=2,
+               help='Seconds after its last heartbeat at which a conductor '
+                    'counts as dead: it leaves the hash ring and its node '
+                    'locks are released by the others.'),
+    cfg.IntOpt('node_locked_retry_attempts', default=3, min=1,
+               help='Attempts to take a node lock before giving up with '
+                    '409 (NodeLocked).'),
+    cfg.FloatOpt('node_locked_retry_interval', default=1.0, min=0,
+                 help='Seconds between attempts to take a node lock. Waiters '
+                      'on the same conductor are woken earlier when the '
+                      'lock is released.'),
+    cfg.IntOpt('workers_pool_size', default=100, min=2,
+               help='Size of the worker pool running async vendor methods; '
+                    'a call that finds it full is refused (503).'),
+    cfg.IntOpt('async_cast_ttl', default=60, min=1,
+               help='Seconds after which an async call still waiting in the '
+                    'queue (for example across a conductor restart) is '
+                    'recorded as expired instead of run.'),
+    cfg.IntOpt('hash_partition_exponent', default=5, min=1, max=12,
+               help='The hash ring places 2**exponent points per conductor.'),
+    cfg.StrOpt('conductor_group', default='',
+               help='Name of the group this conductor belongs to; nodes with '
+                    'that conductor_group are served only by its members.'),
+    cfg.IntOpt('graceful_shutdown_timeout', default=30, min=0,
+               help='Seconds a stopping conductor waits for running methods '
+                    'to finish before it releases their locks anyway.'),
+]
+
+fake_opts = [
+    cfg.StrOpt('vendor_delay', default='0',
+               help='Seconds every fake-hardware vendor method sleeps before '
+                    'it answers: one number, or "a,b" for a random delay '
+                    'between a and b.'),
+]
+
+_GROUPS = [
+    (None, default_opts),
+    ('api', api_opts),
+    ('conductor', conductor_opts),
+    ('fake', fake_opts),
+]
+
+
+def register_opts(conf):
+    """Register anvil's own options (and oslo.db's) on ``conf``."""
+    for group, opts in _GROUPS:
+        conf.register_opts(opts, group=group)
+    from oslo_db import options as db_options
+    db_options.set_defaults(conf, connection='sqlite:///$state_path/anvil.sqlite')
+    _register_messaging_opts(conf)
+
+
+def _register_messaging_opts(conf):
+    """Register oslo.messaging's own options now, so anvil can read and default them.
+
+    A call that outlives rpc_response_timeout answers 504; 60 s (the library
+    default) is how Ironic hangs, so anvil waits 30 s at most by default.
+    """
+    import oslo_messaging.opts
+    for group, opts in oslo_messaging.opts.list_opts():
+        if group in (None, 'DEFAULT'):
+            conf.register_opts(opts)
+    conf.set_default('rpc_response_timeout', 30)
+
+
+def list_opts():
+    """Options for oslo-config-generator: anvil's groups and oslo.db's."""
+    from oslo_db import options as db_options
+    return [(group or 'DEFAULT', opts) for group, opts in _GROUPS] + [
+        ('database', db_options.database_opts)]
+
+
+register_opts(CONF)

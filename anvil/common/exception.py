@@ -1,0 +1,153 @@
+"""anvil's exceptions: one class per condition of DESIGN.md, each with its HTTP code.
+
+They cross RPC (``allowed_remote_exmods``), where oslo.messaging rebuilds them
+as ``cls(*args, **kwargs)`` from the remote ``kwargs``; so every class takes
+its message parameters as keyword arguments and keeps them JSON-serialisable.
+``anvil/api/errors.py`` turns any of them into Ironic's error body.
+"""
+
+
+class AnvilException(Exception):
+    """Base class: ``_msg_fmt`` % kwargs is the message clients print."""
+
+    _msg_fmt = 'An unknown exception occurred.'
+    code = 500
+    #: True when nothing ran, so a client may safely send the request again.
+    safe_to_retry = False
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self._msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                message = self._msg_fmt
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def __str__(self):
+        return self.message
+
+
+class Invalid(AnvilException):
+    _msg_fmt = 'Invalid request.'
+    code = 400
+
+
+class InvalidParameterValue(Invalid):
+    _msg_fmt = '%(err)s'
+
+
+class MissingArgument(Invalid):
+    _msg_fmt = 'Missing mandatory parameter: %(name)s'
+
+
+class UnsupportedHTTPMethod(Invalid):
+    _msg_fmt = 'The method %(method)s does not support HTTP %(http_method)s'
+
+
+class NoHandlerForMethod(Invalid):
+    _msg_fmt = 'No handler for method %(method)s'
+
+
+class MethodDenied(Invalid):
+    _msg_fmt = ('The method %(method)s of driver %(driver)s is disabled '
+                'by the operator.')
+
+
+class NotFound(AnvilException):
+    _msg_fmt = 'Resource could not be found.'
+    code = 404
+
+
+class NodeNotFound(NotFound):
+    _msg_fmt = 'Node %(node)s could not be found.'
+
+
+class DriverNotFound(NotFound):
+    _msg_fmt = "The driver '%(driver_name)s' is unknown."
+
+
+class ConductorNotFound(NotFound):
+    _msg_fmt = 'Conductor %(conductor)s could not be found.'
+
+
+class Conflict(AnvilException):
+    _msg_fmt = 'Conflict.'
+    code = 409
+    safe_to_retry = True
+
+
+class NodeLocked(Conflict):
+    _msg_fmt = ('Node %(node)s is locked by host %(host)s, please retry '
+                'after the current operation is completed.')
+
+
+class DuplicateName(Conflict):
+    _msg_fmt = 'A node with name %(name)s already exists.'
+    safe_to_retry = False
+
+
+class NodeAlreadyExists(Conflict):
+    _msg_fmt = 'A node with UUID %(uuid)s already exists.'
+    safe_to_retry = False
+
+
+class ServiceUnavailable(AnvilException):
+    """Nothing ran: the client may retry later."""
+
+    _msg_fmt = 'Resource temporarily unavailable, please retry.'
+    code = 503
+    safe_to_retry = True
+
+
+class NoFreeConductor(ServiceUnavailable):
+    _msg_fmt = ('No conductor is alive to serve driver %(driver)s, '
+                'please retry later.')
+
+
+class NoFreeConductorWorker(ServiceUnavailable):
+    _msg_fmt = 'Requested action cannot be performed due to lack of free conductor workers.'
+
+
+class MessageBusUnavailable(ServiceUnavailable):
+    _msg_fmt = 'The message bus is unreachable, please retry later: %(reason)s'
+
+
+class ConductorShuttingDown(ServiceUnavailable):
+    _msg_fmt = 'Conductor %(host)s is shutting down, please retry.'
+
+
+class ConductorTimeout(AnvilException):
+    """The conductor did not answer in time; the method may have run."""
+
+    _msg_fmt = ('Conductor %(host)s did not answer within %(timeout)s s; '
+                'the method may or may not have run.')
+    code = 504
+
+
+class DriverOperationError(AnvilException):
+    """A vendor method failed inside the driver (code set by the driver)."""
+
+    _msg_fmt = 'Vendor method %(method)s failed: %(reason)s'
+
+    def __init__(self, message=None, code=None, **kwargs):
+        super().__init__(message, **kwargs)
+        if code is not None:
+            self.code = int(code)
+            self.kwargs['code'] = self.code
+
+
+class NotAcceptable(AnvilException):
+    _msg_fmt = 'Not acceptable.'
+    code = 406
+
+
+class PayloadTooLarge(AnvilException):
+    _msg_fmt = 'Request body is larger than %(limit)s bytes.'
+    code = 413
+
+
+class DBVersionMismatch(AnvilException):
+    _msg_fmt = ('The database schema is not at the latest version (%(current)s, '
+                'expected %(head)s); run "anvil-dbsync upgrade".')

@@ -1,0 +1,124 @@
+"""Async vendor calls after the 202: run them in the pool and account for each one.
+
+A cast has no reply, so the conductor records what became of it in the
+node's history, with the request id: ``started`` (with the lock, in the same
+transaction), ``succeeded``, ``failed``, ``refused`` (shutting down, pool
+full, node locked, invalid) or ``expired`` (sent more than
+``[conductor] async_cast_ttl`` seconds ago, e.g. queued across a restart).
+Failures also set the node's ``last_error``.
+"""
+
+import time
+
+from oslo_log import log
+
+from anvil.common import exception
+from anvil.common.config import CONF
+from anvil.conductor.task_manager import Task
+from anvil.db import api as db_api
+from anvil.db import history
+from anvil.drivers import base
+
+LOG = log.getLogger(__name__)
+
+_MAX_RESULT = 1000
+
+
+def _event(manager, context, method, outcome, detail='', severity='INFO', error=False):
+    text = 'Vendor passthru %s %s' % (method, outcome)
+    if detail:
+        text += ': %s' % detail
+    values = {'event': text, 'severity': severity, 'conductor': manager.host,
+              'user': getattr(context, 'user_id', None),
+              'request_id': getattr(context, 'request_id', None)}
+    if error:
+        values['last_error'] = text
+    return values
+
+
+def _record(manager, context, node_id, method, outcome, detail='', error=False):
+    severity = 'ERROR' if error else 'INFO'
+    LOG.log(40 if error else 20, 'Node %s: vendor passthru %s %s %s (request %s)', node_id,
+            method, outcome, detail, getattr(context, 'request_id', None))
+    try:
+        history.add_event(node_id, **_event(manager, context, method, outcome, detail,
+                                            severity, error))
+    except Exception:
+        LOG.exception('Could not record %s of %s on node %s', outcome, method, node_id)
+
+
+def accept_node_cast(manager, context, node_id, method, http_method, info, sent_at):
+    """Check a node cast and hand it to the pool; every refusal is recorded."""
+    age = time.time() - sent_at
+    if age > CONF.conductor.async_cast_ttl:
+        return _record(manager, context, node_id, method, 'expired',
+                       'sent %.0f s ago, more than async_cast_ttl' % age, error=True)
+    try:
+        manager._refuse_when_stopping()
+        node = db_api.get_node_by_id(node_id)
+        vendor = manager._vendor(node['driver'], node['vendor_interface'])
+        func, meta = manager._method(vendor, base.NODE, method, http_method, info)
+        manager.submit(_run_node_method, manager, context, node_id, vendor, func, meta,
+                       http_method, info)
+    except exception.NodeNotFound:
+        LOG.warning('Async %s for node %s refused: node gone', method, node_id)
+    except exception.AnvilException as e:
+        _record(manager, context, node_id, method, 'refused', str(e), error=True)
+
+
+def _run_node_method(manager, context, node_id, vendor, func, meta, http_method, info):
+    """Worker-pool job: lock, run, release; the outcome is always recorded."""
+    try:
+        _lock_and_run(manager, context, node_id, vendor, func, meta, http_method, info)
+    except Exception as e:  # the last line of defence: never lose an outcome silently
+        LOG.exception('Async %s on node %s broke down', meta.name, node_id)
+        _record(manager, context, node_id, meta.name, 'failed', str(e), error=True)
+
+
+def _lock_and_run(manager, context, node_id, vendor, func, meta, http_method, info):
+    method = meta.name
+    exclusive = meta.require_exclusive_lock
+    started = _event(manager, context, method, 'started')
+    try:
+        if exclusive:
+            node = manager.locks.reserve(node_id, history=started)
+        else:
+            node = db_api.get_node_by_id(node_id)
+            history.add_event(node_id, **started)
+    except exception.AnvilException as e:
+        return _record(manager, context, node_id, method, 'refused', str(e), error=True)
+    task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
+    try:
+        vendor.validate(task, method, **info)
+        result = manager.run_driver(func, method, task, http_method, info)
+        outcome = _event(manager, context, method, 'succeeded',
+                         'returned %s' % repr(result)[:_MAX_RESULT])
+    except Exception as e:
+        outcome = _event(manager, context, method, 'failed', str(e), 'ERROR', error=True)
+    if exclusive:
+        manager.locks.release(node_id, history=outcome)
+    else:
+        history.add_event(node_id, **outcome)
+
+
+def accept_driver_cast(manager, context, driver_name, func, method, http_method, info,
+                       sent_at):
+    """Driver methods have no node to record on: their outcome goes to the log."""
+    age = time.time() - sent_at
+    if age > CONF.conductor.async_cast_ttl:
+        LOG.error('Driver %s async %s expired (sent %.0f s ago, request %s)', driver_name,
+                  method, age, getattr(context, 'request_id', None))
+        return None
+    manager.submit(_run_driver_method, manager, context, driver_name, func, method,
+                   http_method, info)
+    return None
+
+
+def _run_driver_method(manager, context, driver_name, func, method, http_method, info):
+    try:
+        result = manager.run_driver(func, method, context, http_method, info)
+        LOG.info('Driver %s async %s succeeded: %r (request %s)', driver_name, method,
+                 result, getattr(context, 'request_id', None))
+    except Exception as e:
+        LOG.error('Driver %s async %s failed: %s (request %s)', driver_name, method, e,
+                  getattr(context, 'request_id', None))

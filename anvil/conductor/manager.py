@@ -1,0 +1,185 @@
+"""Conductor RPC endpoints: find the method, check it, lock the node, run it.
+
+The docstrings here are the API↔conductor contract. Every anvil exception is
+"expected" (no traceback logged); anything else a driver raises becomes
+``DriverOperationError`` (500) with the driver's message.
+"""
+
+import base64
+import inspect
+import threading
+import time
+
+import futurist
+from futurist import waiters
+import oslo_messaging
+from futurist import rejection
+from oslo_log import log
+
+from anvil.common import exception
+from anvil.common import rpc
+from anvil.common.config import CONF
+from anvil.conductor import async_outcome
+from anvil.conductor.task_manager import LockManager
+from anvil.db import api as db_api
+from anvil.drivers import base
+
+LOG = log.getLogger(__name__)
+
+
+def _bind_args(func, method, http_method, info):
+    """Refuse arguments the method cannot take (400, not Ironic's TypeError 500)."""
+    try:
+        inspect.signature(func).bind(None, http_method, **info)
+    except TypeError as e:
+        raise exception.InvalidParameterValue(
+            err='Invalid arguments for method %s: %s' % (method, e)) from None
+
+
+def _encode_return(value, attach):
+    if attach and isinstance(value, (bytes, bytearray)):
+        return {'return': base64.b64encode(bytes(value)).decode(), 'attach': True,
+                'encoding': 'base64'}
+    return {'return': value, 'attach': attach}
+
+
+class ConductorManager:
+    """Endpoints served on ``<topic>.<host>``."""
+
+    target = oslo_messaging.Target(version=rpc.RPC_API_VERSION)
+
+    def __init__(self, host, hardware_types):
+        self.host = host
+        self.hardware_types = hardware_types
+        self.locks = LockManager(host)
+        self._pool = None
+        self._futures = set()
+        self._futures_lock = threading.Lock()
+        self.accepting = False
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self):
+        size = CONF.conductor.workers_pool_size
+        self._pool = futurist.ThreadPoolExecutor(
+            max_workers=size, check_and_reject=rejection.reject_when_reached(size))
+        self.accepting = True
+
+    def stop_accepting(self):
+        """New calls are refused from now on (503 / history 'refused')."""
+        self.accepting = False
+
+    def wait_for_workers(self, timeout):
+        """Wait up to ``timeout`` s for running async methods; True if all finished."""
+        with self._futures_lock:
+            pending = list(self._futures)
+        done, not_done = waiters.wait_for_all(pending, timeout=timeout)
+        self._pool.shutdown(wait=False)
+        return not not_done
+
+    # -- lookup ----------------------------------------------------------
+
+    def _vendor(self, driver_name, vendor_interface=None):
+        try:
+            hw = self.hardware_types[driver_name]
+        except KeyError:
+            raise exception.DriverNotFound(driver_name=driver_name) from None
+        return hw.vendor(vendor_interface)
+
+    @staticmethod
+    def _method(vendor, scope, method, http_method, info):
+        """The bound function and MethodInfo, after verb and argument checks."""
+        meta = vendor.methods(scope).get(method)
+        if meta is None:
+            raise exception.NoHandlerForMethod(method=method)
+        if http_method.upper() not in meta.http_methods:
+            raise exception.UnsupportedHTTPMethod(method=method, http_method=http_method)
+        if not isinstance(info, dict):
+            raise exception.InvalidParameterValue(err='Arguments must be a JSON object.')
+        base.check_args(method, meta.args_schema, info)
+        func = getattr(vendor, method)
+        _bind_args(func, method, http_method, info)
+        return func, meta
+
+    def _refuse_when_stopping(self):
+        if not self.accepting:
+            raise exception.ConductorShuttingDown(host=self.host)
+
+    # -- endpoints -------------------------------------------------------
+
+    @oslo_messaging.expected_exceptions(exception.AnvilException)
+    def vendor_passthru(self, context, node_id, driver_method, http_method, info,
+                        sent_at=None):
+        """Run node vendor ``method`` under the node's lock.
+
+        Sync (call): returns {'return', 'attach'[, 'encoding']}. Async (cast):
+        hands the method to the worker pool and records its outcome in the
+        node's history.
+        :raises: NodeNotFound, DriverNotFound, NoHandlerForMethod,
+            UnsupportedHTTPMethod, InvalidParameterValue, NodeLocked,
+            ConductorShuttingDown, DriverOperationError (or the driver's own
+            anvil exception).
+        """
+        method = driver_method
+        if sent_at is not None:
+            return async_outcome.accept_node_cast(self, context, node_id, method,
+                                                  http_method, info, sent_at)
+        self._refuse_when_stopping()
+        node = db_api.get_node_by_id(node_id)
+        vendor = self._vendor(node['driver'], node['vendor_interface'])
+        func, meta = self._method(vendor, base.NODE, method, http_method, info)
+        with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
+                                purpose='vendor passthru %s' % method) as task:
+            vendor.validate(task, method, **info)
+            return _encode_return(self.run_driver(func, method, task, http_method, info),
+                                  meta.attach)
+
+    @oslo_messaging.expected_exceptions(exception.AnvilException)
+    def driver_vendor_passthru(self, context, driver_name, driver_method, http_method, info,
+                               sent_at=None):
+        """Run driver-level vendor ``method`` (no node, no lock).
+
+        :raises: DriverNotFound, NoHandlerForMethod, UnsupportedHTTPMethod,
+            InvalidParameterValue, ConductorShuttingDown, DriverOperationError.
+        """
+        method = driver_method
+        self._refuse_when_stopping()
+        vendor = self._vendor(driver_name)
+        func, meta = self._method(vendor, base.DRIVER, method, http_method, info)
+        if sent_at is not None:
+            return async_outcome.accept_driver_cast(self, context, driver_name, func, method,
+                                                    http_method, info, sent_at)
+        return _encode_return(self.run_driver(func, method, context, http_method, info),
+                              meta.attach)
+
+    # -- helpers shared with async_outcome ------------------------------
+
+    @staticmethod
+    def run_driver(func, method, task_or_context, http_method, info):
+        """Call the driver; a non-anvil exception becomes DriverOperationError (500)."""
+        start = time.monotonic()
+        try:
+            return func(task_or_context, http_method, **info)
+        except exception.AnvilException:
+            raise
+        except Exception as e:
+            LOG.exception('Vendor method %s failed', method)
+            raise exception.DriverOperationError(method=method,
+                                                 reason=str(e) or type(e).__name__) from e
+        finally:
+            LOG.debug('Vendor method %s ran %.3f s', method, time.monotonic() - start)
+
+    def submit(self, fn, *args):
+        """Run ``fn`` on the worker pool. Raises NoFreeConductorWorker when it is full."""
+        try:
+            future = self._pool.submit(fn, *args)
+        except (futurist.RejectedSubmission, RuntimeError):
+            raise exception.NoFreeConductorWorker() from None
+        with self._futures_lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future):
+        with self._futures_lock:
+            self._futures.discard(future)

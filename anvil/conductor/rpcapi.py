@@ -1,0 +1,117 @@
+"""Client side of the conductor RPC API: the API process's only way to a conductor.
+
+Mirrors ``ConductorManager`` method for method. Routing: node methods go to
+the node's owner on the hash ring, driver methods to any live conductor of
+the driver. Sync methods are an RPC ``call`` (timeout, bounded retry,
+``call_monitor_timeout``), async ones a ``cast`` sent ``at_least_once`` so an
+unroutable cast raises. Transport failures become anvil exceptions:
+
+- ``MessageBusUnavailable`` / ``NoFreeConductor`` (503): nothing ran;
+- ``ConductorTimeout`` (504): no answer in time, the method may have run.
+"""
+
+import os
+import threading
+import time
+
+import futurist
+import kombu.exceptions
+import oslo_messaging
+from oslo_log import log
+
+from anvil.common import exception
+from anvil.common import rpc
+from anvil.common.config import CONF
+
+LOG = log.getLogger(__name__)
+
+#: Extra seconds the API waits beyond the RPC timeout before it gives up itself.
+_DEADLINE_SLACK = 2.0
+_TRANSPORT_ERRORS = (oslo_messaging.MessageDeliveryFailure, kombu.exceptions.OperationalError,
+                     ConnectionError, OSError)
+
+
+class ConductorAPI:
+    """RPC client of the conductors. ``client`` overrides oslo.messaging (all-in-one)."""
+
+    def __init__(self, topology_cache, client=None):
+        self.topology = topology_cache
+        self._local_client = client
+        self._client = None
+        self._pid = None
+        self._pool = None
+        self._lock = threading.Lock()
+
+    # -- plumbing --------------------------------------------------------
+
+    def _ensure(self):
+        """Client and deadline pool of this process, made after any fork."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._client = self._local_client or rpc.get_client()
+                    self._pool = futurist.ThreadPoolExecutor(
+                        max_workers=CONF.executor_thread_pool_size)
+                    self._pid = os.getpid()
+        return self._client
+
+    def _send(self, kind, ctx, host, rpc_method, timeout, **kwargs):
+        client = self._ensure()
+        cctxt = client.prepare(
+            server=host, timeout=timeout, retry=CONF.api.rpc_retry,
+            call_monitor_timeout=CONF.api.call_monitor_timeout if kind == 'call' else None,
+            transport_options=oslo_messaging.TransportOptions(at_least_once=True))
+        send = getattr(cctxt, kind)
+        try:
+            future = self._pool.submit(send, ctx, rpc_method, **kwargs)
+        except futurist.RejectedSubmission:
+            raise exception.MessageBusUnavailable(reason='too many calls in flight') from None
+        try:
+            return future.result(timeout=(timeout or 0) + _DEADLINE_SLACK)
+        except futurist.TimeoutError:
+            future.cancel()
+            if kind == 'cast':
+                raise exception.MessageBusUnavailable(reason='send timed out') from None
+            raise exception.ConductorTimeout(host=host, timeout=timeout) from None
+        except oslo_messaging.MessagingTimeout:
+            self.topology.invalidate()
+            raise exception.ConductorTimeout(host=host, timeout=timeout) from None
+        except oslo_messaging.MessageUndeliverable:
+            self.topology.invalidate()
+            raise exception.NoFreeConductor(driver=kwargs.get('driver_name') or host) from None
+        except _TRANSPORT_ERRORS as e:
+            LOG.warning('Message bus unavailable for %s to %s: %s', rpc_method, host, e)
+            raise exception.MessageBusUnavailable(reason=str(e) or type(e).__name__) from None
+
+    def shutdown(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+
+    # -- the API ------------------------------------------------------------
+
+    def vendor_passthru(self, ctx, node, method, http_method, info, async_call):
+        """Run node ``method`` on the node's owner.
+
+        Returns {'return': value, 'attach': bool} for sync methods, None once an
+        async one is sent. Raises the conductor's exceptions (see the manager)
+        and the transport ones above.
+        """
+        host = self.topology.get().owner(node)
+        kwargs = dict(node_id=node['id'], driver_method=method, http_method=http_method,
+                      info=info)
+        if async_call:
+            return self._send('cast', ctx, host, 'vendor_passthru', CONF.rpc_response_timeout,
+                              sent_at=time.time(), **kwargs)
+        return self._send('call', ctx, host, 'vendor_passthru', CONF.rpc_response_timeout,
+                          **kwargs)
+
+    def driver_vendor_passthru(self, ctx, driver, method, http_method, info, async_call):
+        """Run driver ``method`` on any live conductor of ``driver``; as vendor_passthru."""
+        host = self.topology.get().any_host(driver)
+        kwargs = dict(driver_name=driver, driver_method=method, http_method=http_method,
+                      info=info)
+        kind = 'cast' if async_call else 'call'
+        if async_call:
+            kwargs['sent_at'] = time.time()
+        return self._send(kind, ctx, host, 'driver_vendor_passthru', CONF.rpc_response_timeout,
+                          **kwargs)

@@ -1,0 +1,98 @@
+"""The conductor service: register, heartbeat, serve RPC, stop cleanly.
+
+Everything (DB engine, transport, RPC server, threads) is created in
+``start()``, which oslo.service's launcher runs in the forked child. A clean
+stop refuses new work (503 / history "refused"), marks the conductor
+offline so APIs stop routing to it, waits for running methods up to
+``[conductor] graceful_shutdown_timeout``, then releases every lock it holds.
+"""
+
+import threading
+
+from oslo_log import log
+from oslo_service import service
+
+from anvil.common import rpc
+from anvil.common.config import CONF
+from anvil.conductor import manager as conductor_manager
+from anvil.db import api as db_api
+from anvil.db import conductors as db_conductors
+from anvil.db import engine as db_engine
+from anvil.drivers import loader
+
+LOG = log.getLogger(__name__)
+
+
+class ConductorService(service.Service):
+    """One conductor. ``rpc_server=False`` serves only in-process (all-in-one)."""
+
+    def __init__(self, host=None, rpc_server=True):
+        super().__init__()
+        self.host = host or CONF.host
+        self._with_rpc_server = rpc_server
+        self.manager = None
+        self._server = None
+        self._stop_event = threading.Event()
+        self._periodic = None
+        self._stopped = False
+
+    def start(self):
+        super().start()
+        hardware_types = loader.load_hardware_types(CONF.enabled_hardware_types)
+        self.manager = conductor_manager.ConductorManager(self.host, hardware_types)
+        released = db_api.release_all_reservations(self.host)
+        if released:
+            LOG.warning('Released %d node locks left by an earlier run of %s',
+                        released, self.host)
+        self._register(hardware_types)
+        self.manager.start()
+        if self._with_rpc_server:
+            self._server = rpc.get_server(self.host, [self.manager])
+            self._server.start()
+        self._periodic = threading.Thread(target=self._periodic_loop, daemon=True,
+                                          name='anvil-conductor-periodic')
+        self._periodic.start()
+        LOG.info('Conductor %s started, serving %s', self.host, ', '.join(hardware_types))
+
+    def _register(self, hardware_types):
+        methods = [row for hw in hardware_types.values() for row in hw.published_methods()]
+        db_conductors.register_conductor(
+            self.host, CONF.conductor.conductor_group,
+            {name: hw.interfaces() for name, hw in hardware_types.items()}, methods)
+
+    def _periodic_loop(self):
+        """Heartbeat, and release locks of dead conductors, every heartbeat_interval."""
+        while not self._stop_event.wait(CONF.conductor.heartbeat_interval):
+            try:
+                db_conductors.heartbeat(self.host)
+                released = db_conductors.release_stale_reservations(
+                    CONF.conductor.heartbeat_timeout)
+                if released:
+                    LOG.warning('Released %d locks held by dead conductors', released)
+            except Exception:
+                LOG.exception('Heartbeat of %s failed; retrying next interval', self.host)
+
+    def stop(self, graceful=True):
+        """Refuse new work, go offline, finish (bounded), release all locks."""
+        if self._stopped or self.manager is None:
+            return super().stop(graceful)
+        self._stopped = True
+        LOG.info('Conductor %s stopping', self.host)
+        self.manager.stop_accepting()
+        self._stop_event.set()
+        try:
+            db_conductors.unregister_conductor(self.host)
+        except Exception:
+            LOG.exception('Could not mark %s offline', self.host)
+        if self._server is not None:
+            self._server.stop()
+            self._server.wait()
+        if not self.manager.wait_for_workers(CONF.conductor.graceful_shutdown_timeout):
+            LOG.warning('Methods still running after %s s; releasing their locks',
+                        CONF.conductor.graceful_shutdown_timeout)
+        released = db_api.release_all_reservations(self.host)
+        LOG.info('Conductor %s stopped; released %d locks', self.host, released)
+        if self._server is not None:
+            rpc.cleanup()
+        db_engine.dispose()
+        super().stop(graceful)

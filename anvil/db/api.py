@@ -1,0 +1,189 @@
+"""Queries on nodes and node locks: one transaction per function, plain dicts out.
+
+Nothing here lazy-loads: callers get dicts they can send over RPC or JSON.
+Conductor registration and metadata live in ``db/conductors.py``, node
+history in ``db/history.py``.
+
+Raises (besides oslo.db's DBError family): ``NodeNotFound``, ``NodeLocked``,
+``DuplicateName``, ``NodeAlreadyExists``.
+"""
+
+import sqlalchemy as sa
+from oslo_db import exception as db_exc
+from oslo_utils import uuidutils
+
+from anvil.common import exception
+from anvil.db import history as db_history
+from anvil.db import models
+from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
+
+NODES = models.Node.__table__
+NODE_COLUMNS = tuple(c.name for c in NODES.columns)
+
+
+def _ident_clause(ident, allow_name=True):
+    if uuidutils.is_uuid_like(ident):
+        return NODES.c.uuid == ident
+    if allow_name:
+        return NODES.c.name == ident
+    return None
+
+
+def _row(row):
+    return dict(row._mapping) if row is not None else None
+
+
+def get_node(ident, allow_name=True):
+    """One node by UUID or (if allowed) name. Raises NodeNotFound."""
+    clause = _ident_clause(ident, allow_name)
+    if clause is not None:
+        with reader() as conn:
+            row = conn.execute(sa.select(NODES).where(clause)).first()
+        if row is not None:
+            return _row(row)
+    raise exception.NodeNotFound(node=ident)
+
+
+def get_node_by_id(node_id):
+    """One node by its integer id. Raises NodeNotFound."""
+    with reader() as conn:
+        row = conn.execute(sa.select(NODES).where(NODES.c.id == node_id)).first()
+    if row is None:
+        raise exception.NodeNotFound(node=node_id)
+    return _row(row)
+
+
+def list_nodes(filters=None, sort_key='id', sort_dir='asc', limit=None, marker=None):
+    """Nodes matching ``filters`` (column → value; ``reserved`` → bool), paged by marker."""
+    query = sa.select(NODES)
+    for key, value in (filters or {}).items():
+        if key == 'reserved':
+            column = NODES.c.reservation
+            query = query.where(column.isnot(None) if value else column.is_(None))
+        elif key == 'driver' and isinstance(value, (list, tuple, set)):
+            query = query.where(NODES.c.driver.in_(list(value)))
+        else:
+            query = query.where(NODES.c[key] == value)
+    sort_col = NODES.c[sort_key]
+    order = sort_col.desc() if sort_dir == 'desc' else sort_col.asc()
+    tie = NODES.c.id.desc() if sort_dir == 'desc' else NODES.c.id.asc()
+    with reader() as conn:
+        if marker is not None:
+            mrow = conn.execute(sa.select(NODES).where(NODES.c.uuid == marker)).first()
+            if mrow is None:
+                raise exception.NodeNotFound(node=marker)
+            mval, mid = mrow._mapping[sort_key], mrow._mapping['id']
+            after = (sort_col < mval) if sort_dir == 'desc' else (sort_col > mval)
+            same = sa.and_(sort_col == mval,
+                           NODES.c.id < mid if sort_dir == 'desc' else NODES.c.id > mid)
+            query = query.where(sa.or_(after, same))
+        query = query.order_by(order, tie)
+        if limit:
+            query = query.limit(limit)
+        return [_row(r) for r in conn.execute(query)]
+
+
+def create_node(values):
+    """Insert a node; returns it. Raises DuplicateName / NodeAlreadyExists."""
+    values = dict(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    values.setdefault('conductor_group', '')
+    values['created_at'] = utcnow()
+    try:
+        with writer() as conn:
+            conn.execute(sa.insert(NODES).values(**values))
+            return _row(conn.execute(sa.select(NODES).where(
+                NODES.c.uuid == values['uuid'])).first())
+    except db_exc.DBDuplicateEntry as e:
+        if 'name' in (e.columns or []) or 'uniq_nodes0name' in str(e.inner_exception):
+            raise exception.DuplicateName(name=values.get('name')) from None
+        raise exception.NodeAlreadyExists(uuid=values['uuid']) from None
+
+
+@retry_on_deadlock
+def update_node(node_uuid, values):
+    """Update fields of a node; returns the new row. Raises NodeNotFound, DuplicateName."""
+    values = dict(values, updated_at=utcnow())
+    try:
+        with writer() as conn:
+            count = conn.execute(sa.update(NODES).where(NODES.c.uuid == node_uuid)
+                                 .values(**values)).rowcount
+            if not count:
+                raise exception.NodeNotFound(node=node_uuid)
+            return _row(conn.execute(sa.select(NODES).where(NODES.c.uuid == node_uuid)).first())
+    except db_exc.DBDuplicateEntry:
+        raise exception.DuplicateName(name=values.get('name')) from None
+
+
+@retry_on_deadlock
+def destroy_node(node_uuid):
+    """Delete an unreserved node (its history goes with it).
+
+    Raises NodeNotFound, or NodeLocked while someone holds the node's lock.
+    """
+    with writer() as conn:
+        row = conn.execute(sa.select(NODES.c.id, NODES.c.reservation)
+                           .where(NODES.c.uuid == node_uuid)).first()
+        if row is None:
+            raise exception.NodeNotFound(node=node_uuid)
+        if row.reservation is not None:
+            raise exception.NodeLocked(node=node_uuid, host=row.reservation)
+        conn.execute(sa.delete(models.NodeHistory.__table__)
+                     .where(models.NodeHistory.__table__.c.node_id == row.id))
+        conn.execute(sa.delete(NODES).where(NODES.c.id == row.id))
+
+
+@retry_on_deadlock
+def reserve_node(host, node_id, history=None):
+    """Take the node's exclusive lock for ``host``: one conditional UPDATE.
+
+    On zero rows one read tells "not found" from "locked by X".
+    ``history`` (values for ``history.insert_event``) is recorded in the same
+    transaction when the lock is taken. Returns the node as it is after reserving.
+    Raises NodeNotFound, NodeLocked.
+    """
+    with writer() as conn:
+        count = conn.execute(
+            sa.update(NODES)
+            .where(NODES.c.id == node_id, NODES.c.reservation.is_(None))
+            .values(reservation=host)).rowcount
+        row = conn.execute(sa.select(NODES).where(NODES.c.id == node_id)).first()
+        if count == 1 and history:
+            db_history.insert_event(conn, node_id, history)
+    if row is None:
+        raise exception.NodeNotFound(node=node_id)
+    if count != 1:
+        raise exception.NodeLocked(node=row.uuid, host=row.reservation)
+    return _row(row)
+
+
+@retry_on_deadlock
+def release_node(host, node_id, history=None):
+    """Release ``host``'s lock on the node; False when ``host`` did not hold it.
+
+    ``history`` is recorded in the same transaction (whoever held the lock).
+    """
+    with writer() as conn:
+        released = conn.execute(
+            sa.update(NODES)
+            .where(NODES.c.id == node_id, NODES.c.reservation == host)
+            .values(reservation=None)).rowcount == 1
+        if history:
+            db_history.insert_event(conn, node_id, history)
+        return released
+
+
+@retry_on_deadlock
+def release_all_reservations(host):
+    """Drop every lock ``host`` holds (clean stop, or a restart after a crash)."""
+    with writer() as conn:
+        return conn.execute(sa.update(NODES).where(NODES.c.reservation == host)
+                            .values(reservation=None)).rowcount
+
+
+@retry_on_deadlock
+def record_last_error(node_id, message):
+    """Set (or with None, clear) the node's last_error."""
+    with writer() as conn:
+        conn.execute(sa.update(NODES).where(NODES.c.id == node_id)
+                     .values(last_error=message, updated_at=utcnow()))

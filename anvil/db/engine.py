@@ -1,0 +1,113 @@
+"""The process's database engine, created lazily (after any fork).
+
+We build the SQLAlchemy engine ourselves rather than through oslo.db's
+enginefacade because the facade forces ``pool_pre_ping`` (one extra round trip
+per checkout), a NullPool and a deferred ``BEGIN`` on SQLite (lost updates
+under threads). oslo.db still provides the options (``[database]``), the
+exception translation (``exc_filters``: DBDeadlock, DBDuplicateEntry,
+DBConnectionError) and the deadlock retry decorator used in ``db/api.py``.
+
+``reader()`` / ``writer()`` give a Connection in one transaction. On SQLite a
+writer transaction starts with ``BEGIN IMMEDIATE`` so read-then-write
+transactions serialise instead of silently losing updates.
+"""
+
+import contextlib
+import datetime
+import os
+import threading
+
+import sqlalchemy as sa
+from oslo_db import api as oslo_db_api
+from oslo_db.sqlalchemy import exc_filters
+
+from anvil.common.config import CONF
+
+_lock = threading.Lock()
+
+#: Retry a whole transaction function on deadlock (MariaDB/PostgreSQL).
+retry_on_deadlock = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
+                                              retry_interval=0.05, inc_retry_interval=True)
+
+
+def utcnow():
+    """Naive UTC now, the form every DateTime column stores."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+_state = {'pid': None, 'engine': None, 'writer': None}
+
+
+def _sqlite_events(engine):
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_con, _record):
+        dbapi_con.isolation_level = None  # we emit BEGIN ourselves
+        dbapi_con.execute('PRAGMA journal_mode=WAL')
+        dbapi_con.execute('PRAGMA busy_timeout=30000')
+        dbapi_con.execute('PRAGMA foreign_keys=ON')
+        dbapi_con.execute('PRAGMA synchronous=NORMAL')
+
+    @sa.event.listens_for(engine, 'begin')
+    def _on_begin(conn):
+        if conn.get_execution_options().get('anvil_writer'):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+        else:
+            conn.exec_driver_sql('BEGIN')
+
+
+def _create(url):
+    url = sa.engine.make_url(url)
+    kwargs = {'pool_recycle': CONF.database.connection_recycle_time}
+    if url.get_backend_name() == 'sqlite':
+        kwargs = {'connect_args': {'check_same_thread': False}}
+        if url.database in (None, '', ':memory:'):
+            kwargs['poolclass'] = sa.pool.StaticPool
+        else:
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+            kwargs.update(pool_size=8, max_overflow=16)
+    else:
+        kwargs.update(pool_size=CONF.database.max_pool_size or 10,
+                      max_overflow=CONF.database.max_overflow or 20,
+                      pool_timeout=CONF.database.pool_timeout or 30)
+        if url.get_backend_name() == 'mysql':
+            kwargs['connect_args'] = {'charset': 'utf8mb4'}
+    engine = sa.create_engine(url, **kwargs)
+    if url.get_backend_name() == 'sqlite':
+        _sqlite_events(engine)
+    exc_filters.register_engine(engine)
+    return engine
+
+
+def get_engine():
+    """The engine of this process (re-created in a forked child)."""
+    pid = os.getpid()
+    if _state['pid'] != pid:
+        with _lock:
+            if _state['pid'] != pid:
+                engine = _create(CONF.database.connection)
+                _state.update(engine=engine, pid=pid,
+                              writer=engine.execution_options(anvil_writer=True))
+    return _state['engine']
+
+
+def dispose():
+    """Drop the engine and its pool (tests, shutdown, config changes)."""
+    with _lock:
+        if _state['engine'] is not None and _state['pid'] == os.getpid():
+            _state['engine'].dispose()
+        _state.update(engine=None, pid=None, writer=None)
+
+
+@contextlib.contextmanager
+def reader():
+    """A Connection inside a read transaction."""
+    with get_engine().begin() as conn:
+        yield conn
+
+
+@contextlib.contextmanager
+def writer():
+    """A Connection inside a write transaction (BEGIN IMMEDIATE on SQLite)."""
+    get_engine()
+    with _state['writer'].begin() as conn:
+        yield conn

@@ -1,0 +1,55 @@
+"""Node history: what happened to a node, including every async passthru outcome."""
+
+import sqlalchemy as sa
+from oslo_utils import uuidutils
+
+from anvil.db import models
+from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
+
+HISTORY = models.NodeHistory.__table__
+
+#: Event types written by the conductor for vendor passthru calls.
+PASSTHRU = 'passthru'
+
+
+def insert_event(conn, node_id, values):
+    """Insert one event inside the caller's transaction.
+
+    ``values``: event, severity, event_type, conductor, user, request_id and,
+    optionally, ``last_error`` to set on the node in the same transaction.
+    """
+    values = dict(values)
+    last_error = values.pop('last_error', None)
+    now = utcnow()
+    values.setdefault('event_type', PASSTHRU)
+    values.setdefault('severity', 'INFO')
+    conn.execute(sa.insert(HISTORY).values(uuid=uuidutils.generate_uuid(), node_id=node_id,
+                                           created_at=now, **values))
+    if last_error is not None:
+        nodes = models.Node.__table__
+        conn.execute(sa.update(nodes).where(nodes.c.id == node_id)
+                     .values(last_error=last_error, updated_at=now))
+
+
+@retry_on_deadlock
+def add_event(node_id, **values):
+    """Record one event in its own transaction (see ``insert_event``)."""
+    with writer() as conn:
+        insert_event(conn, node_id, values)
+
+
+def list_events(node_id, limit=None):
+    """A node's events, oldest first."""
+    query = sa.select(HISTORY).where(HISTORY.c.node_id == node_id).order_by(HISTORY.c.id)
+    if limit:
+        query = query.limit(limit)
+    with reader() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_event(node_id, event_uuid):
+    """One event of a node, or None."""
+    with reader() as conn:
+        row = conn.execute(sa.select(HISTORY).where(
+            HISTORY.c.node_id == node_id, HISTORY.c.uuid == event_uuid)).first()
+    return dict(row._mapping) if row is not None else None
