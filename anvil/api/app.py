@@ -10,8 +10,7 @@ import http
 import flask
 from oslo_middleware import request_id
 
-from anvil.api import (conductors, drivers, errors, microversion, node_history, nodes,
-                       passthru, root)
+from anvil.api import conductors, drivers, errors, microversion, node_history, nodes, passthru, root
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
 from anvil.conductor import hash_ring, rpcapi

@@ -12,10 +12,10 @@ import signal
 import sys
 import threading
 
-import anvil.cmd  # noqa: F401  (threading backend first)
 from cheroot import wsgi
 from oslo_log import log
 
+import anvil.cmd  # noqa: F401  (threading backend first)
 from anvil.cmd import common
 from anvil.common.config import CONF
 

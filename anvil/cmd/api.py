@@ -7,9 +7,9 @@ timeout. The app is built in each worker after fork (no ``preload``).
 
 import sys
 
-import anvil.cmd  # noqa: F401  (threading backend first)
 from gunicorn.app import base as gunicorn_base
 
+import anvil.cmd  # noqa: F401  (threading backend first)
 from anvil.cmd import common
 from anvil.common.config import CONF
 

@@ -6,9 +6,9 @@ the parent stops the child cleanly (locks released, marked offline).
 
 import sys
 
-import anvil.cmd  # noqa: F401  (threading backend first)
 from oslo_service import service
 
+import anvil.cmd  # noqa: F401  (threading backend first)
 from anvil.cmd import common
 from anvil.common.config import CONF
 

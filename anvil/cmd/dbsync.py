@@ -2,9 +2,9 @@
 
 import sys
 
-import anvil.cmd  # noqa: F401  (threading backend first)
 from oslo_config import cfg
 
+import anvil.cmd  # noqa: F401  (threading backend first)
 from anvil.cmd import common
 from anvil.common.config import CONF
 

@@ -11,13 +11,11 @@ import threading
 import time
 
 import futurist
-from futurist import waiters
 import oslo_messaging
-from futurist import rejection
+from futurist import rejection, waiters
 from oslo_log import log
 
-from anvil.common import exception
-from anvil.common import rpc
+from anvil.common import exception, rpc
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome
 from anvil.conductor.task_manager import LockManager

@@ -19,8 +19,7 @@ import kombu.exceptions
 import oslo_messaging
 from oslo_log import log
 
-from anvil.common import exception
-from anvil.common import rpc
+from anvil.common import exception, rpc
 from anvil.common.config import CONF
 
 LOG = log.getLogger(__name__)

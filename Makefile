@@ -1,0 +1,19 @@
+.PHONY: run test unit functional lint sample-config
+
+run:            ## install and start the all-in-one on 127.0.0.1:6385
+	tools/run-all-in-one.sh
+
+test:           ## install and run lint + all tests
+	tools/run-tests.sh
+
+unit:
+	tools/venv.sh && .venv/bin/python -m pytest tests/unit -q
+
+functional:
+	tools/venv.sh && .venv/bin/python -m pytest tests/functional -q
+
+lint:
+	tools/venv.sh && .venv/bin/ruff check anvil tests tools
+
+sample-config:  ## regenerate etc/anvil/anvil.conf.sample
+	tools/venv.sh && .venv/bin/oslo-config-generator --config-file tools/config-generator.conf

@@ -1,0 +1,29 @@
+"""Functional fixtures: one real multi-process deployment per module."""
+
+import pytest
+
+from tests.functional import services
+from tests.functional.deployment import Deployment
+
+
+@pytest.fixture(scope='module')
+def pg_database():
+    database = services.postgres_database()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope='module')
+def deployment(tmp_path_factory, pg_database):
+    """anvil-api + two anvil-conductors on RabbitMQ and PostgreSQL."""
+    services.require_rabbit()
+    dep = Deployment(tmp_path_factory.mktemp('deployment'), pg_database.url,
+                     services.RABBIT_URL)
+    try:
+        dep.start()
+    except Exception:
+        print(dep.logs())
+        dep.stop()
+        raise
+    yield dep
+    dep.stop()

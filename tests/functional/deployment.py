@@ -1,0 +1,223 @@
+"""A real multi-process anvil for functional tests: anvil-api + N anvil-conductors.
+
+Each ``Deployment`` has its own PostgreSQL database and its own RPC topic on
+the shared RabbitMQ, so runs never collide. Processes are started with the
+installed console scripts and stopped with signals, as an operator would.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import requests
+
+BIN = os.path.dirname(sys.executable)
+LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout=30.0, interval=0.05, what='condition'):
+    """Poll ``predicate`` until it returns a true value; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('%s not met within %s s' % (what, timeout))
+        time.sleep(interval)
+
+
+def write_config(path, sections):
+    with open(path, 'w') as f:
+        for section, values in sections.items():
+            f.write('[%s]\n' % section)
+            for key, value in values.items():
+                f.write('%s = %s\n' % (key, value))
+            f.write('\n')
+    return path
+
+
+class Process:
+    def __init__(self, name, argv, log_path):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.popen = None
+
+    def start(self):
+        log = open(self.log_path, 'ab')
+        self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        log.close()
+        return self
+
+    def send_signal(self, sig):
+        """Signal the whole process group (the launcher and its forked child)."""
+        if self.popen is not None and self.popen.poll() is None:
+            os.killpg(self.popen.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.popen is None:
+            return None
+        if self.popen.poll() is None:
+            self.send_signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.send_signal(signal.SIGKILL)
+                self.popen.wait(10)
+        return self.popen.returncode
+
+    def log(self):
+        with open(self.log_path, errors='replace') as f:
+            return f.read()
+
+
+class Deployment:
+    """anvil-api + conductors on RabbitMQ and a database URL, in ``workdir``."""
+
+    def __init__(self, workdir, db_url, rabbit_url, conductors=2, extra=None):
+        self.workdir = str(workdir)
+        self.db_url = db_url
+        self.rabbit_url = rabbit_url
+        self.topic = 'anvil-test-%s' % uuid.uuid4().hex[:8]
+        self.port = free_port()
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.extra = extra or {}
+        self.conductor_names = ['cond-%d-%s' % (i + 1, self.topic[-8:])
+                                for i in range(conductors)]
+        self.conductors = {}
+        self.api = None
+
+    # -- configuration ----------------------------------------------------
+
+    def sections(self, host=None):
+        sections = {
+            'DEFAULT': {'transport_url': self.rabbit_url, 'rpc_response_timeout': 10,
+                        'debug': 'false'},
+            'database': {'connection': self.db_url},
+            'api': {'host_ip': '127.0.0.1', 'port': self.port, 'api_workers': 1,
+                    'call_monitor_timeout': 3, 'metadata_cache_ttl': 0.5},
+            'conductor': {'topic': self.topic, 'heartbeat_interval': 1,
+                          'heartbeat_timeout': 6, 'graceful_shutdown_timeout': 10},
+        }
+        if host:
+            sections['DEFAULT']['host'] = host
+        for section, values in self.extra.items():
+            sections.setdefault(section, {}).update(values)
+        return sections
+
+    def config_path(self, name):
+        return os.path.join(self.workdir, '%s.conf' % name)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def dbsync(self):
+        path = write_config(self.config_path('dbsync'), self.sections())
+        subprocess.run([os.path.join(BIN, 'anvil-dbsync'), '--config-file', path, 'upgrade'],
+                       check=True, capture_output=True, timeout=120)
+
+    def start_conductor(self, name):
+        path = write_config(self.config_path(name), self.sections(host=name))
+        proc = Process(name, [os.path.join(BIN, 'anvil-conductor'), '--config-file', path],
+                       os.path.join(self.workdir, '%s.log' % name)).start()
+        self.conductors[name] = proc
+        return proc
+
+    def start_api(self):
+        path = write_config(self.config_path('api'), self.sections(host='api'))
+        self.api = Process('api', [os.path.join(BIN, 'anvil-api'), '--config-file', path],
+                           os.path.join(self.workdir, 'api.log')).start()
+        return self.api
+
+    def start(self):
+        self.dbsync()
+        for name in self.conductor_names:
+            self.start_conductor(name)
+        self.start_api()
+        wait_for(self._api_up, 60, what='anvil-api answering')
+        for name in self.conductor_names:
+            self.wait_conductor_alive(name)
+        return self
+
+    def stop(self):
+        for proc in list(self.conductors.values()) + [self.api]:
+            if proc is not None:
+                proc.stop()
+
+    def logs(self):
+        procs = list(self.conductors.values()) + ([self.api] if self.api else [])
+        return '\n'.join('==== %s ====\n%s' % (p.name, p.log()[-6000:]) for p in procs)
+
+    def _api_up(self):
+        try:
+            return requests.get(self.url + '/v1', timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def conductor_alive(self, name):
+        resp = self.get('/v1/conductors/%s' % name)
+        return resp.status_code == 200 and resp.json()['alive']
+
+    def wait_conductor_alive(self, name, timeout=60):
+        wait_for(lambda: self.conductor_alive(name), timeout, what='%s alive' % name)
+        # the API re-reads the topology after metadata_cache_ttl
+        wait_for(lambda: name in self.get('/v1/drivers/fake-hardware').json().get('hosts', []),
+                 timeout, what='%s serving fake-hardware' % name)
+
+    # -- HTTP -------------------------------------------------------------
+
+    def request(self, verb, path, body=None, headers=None, raw=None, **kwargs):
+        all_headers = dict(LATEST)
+        all_headers.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            all_headers.setdefault('Content-Type', 'application/json')
+        kwargs.setdefault('timeout', 60)
+        return requests.request(verb, self.url + path, data=data, headers=all_headers,
+                                **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request('GET', path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self.request('POST', path, body, **kwargs)
+
+    def create_node(self, name, driver='fake-hardware', **fields):
+        resp = self.post('/v1/nodes', dict(fields, name=name, driver=driver))
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+
+    def node(self, ident):
+        resp = self.get('/v1/nodes/%s' % ident)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def owner(self, ident):
+        return self.node(ident)['conductor']
+
+    # -- CLI ------------------------------------------------------------------
+
+    def cli(self, *args, timeout=120):
+        """Run the real ``baremetal`` CLI against this deployment."""
+        env = dict(os.environ, OS_AUTH_TYPE='none', OS_ENDPOINT=self.url)
+        for key in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_TOKEN'):
+            env.pop(key, None)
+        return subprocess.run([os.path.join(BIN, 'baremetal'), *args], env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def error_text(resp):
+    """The faultstring of an Ironic-shaped error body."""
+    return json.loads(resp.json()['error_message'])['faultstring']

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Lint, then every test: unit (SQLite, in-process) and functional (real processes,
+# RabbitMQ, PostgreSQL, MariaDB). Functional tests skip when a service is missing,
+# unless ANVIL_TEST_REQUIRE_SERVICES=1 (CI), where they fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/venv.sh
+.venv/bin/ruff check anvil tests tools
+.venv/bin/python -m pytest tests/unit -q "$@"
+.venv/bin/python -m pytest tests/functional -q "$@"
