@@ -26,6 +26,8 @@ LOG = log.getLogger(__name__)
 
 #: Extra seconds the API waits beyond the RPC timeout before it gives up itself.
 _DEADLINE_SLACK = 2.0
+#: Seconds a cast may take to be handed to the broker (bounded retry included).
+_CAST_DEADLINE = 5.0
 _TRANSPORT_ERRORS = (oslo_messaging.MessageDeliveryFailure, kombu.exceptions.OperationalError,
                      ConnectionError, OSError)
 
@@ -66,7 +68,7 @@ class ConductorAPI:
         except futurist.RejectedSubmission:
             raise exception.MessageBusUnavailable(reason='too many calls in flight') from None
         try:
-            return future.result(timeout=(timeout or 0) + _DEADLINE_SLACK)
+            return future.result(timeout=timeout + _DEADLINE_SLACK if timeout else _CAST_DEADLINE)
         except futurist.TimeoutError:
             future.cancel()
             if kind == 'cast':
@@ -86,6 +88,25 @@ class ConductorAPI:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
 
+    def _route(self, kind, ctx, pick_host, rpc_method, **kwargs):
+        """Send to the host ``pick_host(topology)`` names.
+
+        A conductor that answers ConductorShuttingDown ran nothing and is already
+        offline in the DB: re-read the topology and send once more to the new
+        owner. Casts carry no timeout (no broker TTL): a cast that waits in a
+        stopped conductor's queue is recorded as expired when it is read.
+        """
+        timeout = CONF.rpc_response_timeout if kind == 'call' else None
+        if kind == 'cast':
+            kwargs['sent_at'] = time.time()
+        try:
+            return self._send(kind, ctx, pick_host(self.topology.get()), rpc_method, timeout,
+                              **kwargs)
+        except exception.ConductorShuttingDown:
+            self.topology.invalidate()
+            return self._send(kind, ctx, pick_host(self.topology.get()), rpc_method, timeout,
+                              **kwargs)
+
     # -- the API ------------------------------------------------------------
 
     def vendor_passthru(self, ctx, node, method, http_method, info, async_call):
@@ -95,22 +116,14 @@ class ConductorAPI:
         async one is sent. Raises the conductor's exceptions (see the manager)
         and the transport ones above.
         """
-        host = self.topology.get().owner(node)
-        kwargs = dict(node_id=node['id'], driver_method=method, http_method=http_method,
-                      info=info)
-        if async_call:
-            return self._send('cast', ctx, host, 'vendor_passthru', CONF.rpc_response_timeout,
-                              sent_at=time.time(), **kwargs)
-        return self._send('call', ctx, host, 'vendor_passthru', CONF.rpc_response_timeout,
-                          **kwargs)
+        return self._route('cast' if async_call else 'call', ctx,
+                           lambda topology: topology.owner(node), 'vendor_passthru',
+                           node_id=node['id'], driver_method=method, http_method=http_method,
+                           info=info)
 
     def driver_vendor_passthru(self, ctx, driver, method, http_method, info, async_call):
         """Run driver ``method`` on any live conductor of ``driver``; as vendor_passthru."""
-        host = self.topology.get().any_host(driver)
-        kwargs = dict(driver_name=driver, driver_method=method, http_method=http_method,
-                      info=info)
-        kind = 'cast' if async_call else 'call'
-        if async_call:
-            kwargs['sent_at'] = time.time()
-        return self._send(kind, ctx, host, 'driver_vendor_passthru', CONF.rpc_response_timeout,
-                          **kwargs)
+        return self._route('cast' if async_call else 'call', ctx,
+                           lambda topology: topology.any_host(driver), 'driver_vendor_passthru',
+                           driver_name=driver, driver_method=method, http_method=http_method,
+                           info=info)

@@ -8,6 +8,7 @@ offline so APIs stop routing to it, waits for running methods up to
 """
 
 import threading
+import time
 
 from oslo_log import log
 from oslo_service import service
@@ -73,23 +74,32 @@ class ConductorService(service.Service):
                 LOG.exception('Heartbeat of %s failed; retrying next interval', self.host)
 
     def stop(self, graceful=True):
-        """Refuse new work, go offline, finish (bounded), release all locks."""
+        """Refuse new work, go offline, drain, finish (bounded), release all locks.
+
+        The RPC server keeps answering for a short drain time after the
+        conductor is marked offline, so calls routed by an API whose topology
+        is not yet refreshed get a quick 503 (which the API re-routes) rather
+        than waiting in a queue nobody reads.
+        """
         if self._stopped or self.manager is None:
             return super().stop(graceful)
         self._stopped = True
         LOG.info('Conductor %s stopping', self.host)
         self.manager.stop_accepting()
         self._stop_event.set()
+        self._periodic.join()  # no heartbeat may mark us online again after this
         try:
             db_conductors.unregister_conductor(self.host)
         except Exception:
             LOG.exception('Could not mark %s offline', self.host)
+        timeout = CONF.conductor.graceful_shutdown_timeout
+        drain_until = time.monotonic() + min(CONF.api.metadata_cache_ttl + 1, timeout)
+        if not self.manager.wait_for_workers(timeout):
+            LOG.warning('Methods still running after %s s; releasing their locks', timeout)
         if self._server is not None:
+            time.sleep(max(0.0, drain_until - time.monotonic()))
             self._server.stop()
             self._server.wait()
-        if not self.manager.wait_for_workers(CONF.conductor.graceful_shutdown_timeout):
-            LOG.warning('Methods still running after %s s; releasing their locks',
-                        CONF.conductor.graceful_shutdown_timeout)
         released = db_api.release_all_reservations(self.host)
         LOG.info('Conductor %s stopped; released %d locks', self.host, released)
         if self._server is not None:
