@@ -44,6 +44,10 @@ def _validate(values, topology):
     for field in ('driver', 'conductor_group') + INTERFACE_FIELDS:
         if values.get(field) is not None and not isinstance(values[field], str):
             raise exception.InvalidParameterValue(err='%s must be a string' % field)
+    if not isinstance(values.get('maintenance', False), bool):
+        raise exception.InvalidParameterValue(err='maintenance must be a boolean')
+    if values.get('conductor_group') is None:
+        values['conductor_group'] = ''
     _validate_name(values.get('name'))
     driver = values.get('driver')
     if not driver:
@@ -128,6 +132,22 @@ def show_node(ident):
     return json_response(node_view.node_to_dict(node, fields, _topology()))
 
 
+def _apply_patch(node, patch):
+    """The node's patchable fields after ``patch``; removed fields become None / {}."""
+    current = {f: node[f] for f in _PATCHABLE}
+    try:
+        updated = jsonpatch.apply_patch(current, patch)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError) as e:
+        raise exception.InvalidParameterValue(err='Invalid patch: %s' % e) from None
+    unknown = set(updated) - _PATCHABLE
+    if unknown:
+        raise exception.InvalidParameterValue(
+            err='Cannot update read-only or unknown field(s): %s' % ', '.join(sorted(unknown)))
+    for field in _PATCHABLE - set(updated):
+        updated[field] = {} if field in _DICT_FIELDS else None
+    return current, updated
+
+
 @bp.route('/v1/nodes/<ident>', methods=['PATCH'])
 def update_node(ident):
     patch = flask.request.get_json(force=True, silent=True)
@@ -135,24 +155,13 @@ def update_node(ident):
         raise exception.InvalidParameterValue(err='A JSON patch (a list of operations) '
                                               'is required')
     node = find_node(ident)
-    current = {f: node[f] for f in _PATCHABLE}
-    try:
-        updated = jsonpatch.apply_patch(current, patch)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError) as e:
-        raise exception.InvalidParameterValue(err='Invalid patch: %s' % e) from None
-    if set(updated) - _PATCHABLE:
-        raise exception.InvalidParameterValue(
-            err="Cannot update read-only or unknown field(s): %s"
-                % ', '.join(sorted(set(updated) - _PATCHABLE)))
+    current, updated = _apply_patch(node, patch)
+    if updated['maintenance'] is None:
+        updated['maintenance'] = False
+    updated = _validate(updated, _topology())
     changes = {k: v for k, v in updated.items() if current.get(k) != v}
-    for field in _PATCHABLE - set(updated):
-        changes[field] = None if field not in _DICT_FIELDS else {}
-    if 'driver' in changes or 'name' in changes or any(f.endswith('_interface') for f in changes):
-        _validate(dict(updated, **{k: v for k, v in changes.items() if v is not None}),
-                  _topology())
-    if changes.get('driver') is None and 'driver' in changes:
-        raise exception.InvalidParameterValue(err='driver cannot be removed')
-    node = db_api.update_node(node['uuid'], changes) if changes else node
+    if changes:
+        node = db_api.update_node(node['uuid'], changes)
     return json_response(node_view.node_to_dict(node, topology=_topology()))
 
 
