@@ -13,7 +13,7 @@ functional:
 	tools/venv.sh && .venv/bin/python -m pytest tests/functional -q
 
 lint:
-	tools/venv.sh && .venv/bin/ruff check anvil tests tools
+	tools/venv.sh && .venv/bin/ruff check anvil tests tools bench
 
 sample-config:  ## regenerate etc/anvil/anvil.conf.sample
 	tools/venv.sh && .venv/bin/oslo-config-generator --config-file tools/config-generator.conf

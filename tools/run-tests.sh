@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/venv.sh
-.venv/bin/ruff check anvil tests tools
+.venv/bin/ruff check anvil tests tools bench
 .venv/bin/python -m pytest tests/unit -q "$@"
 .venv/bin/python -m pytest tests/functional -q "$@"

@@ -1,7 +1,15 @@
 """Console scripts. Importing this package selects oslo.service's threading
-backend, before anything can import eventlet or oslo_service.service."""
+backend, before anything can import eventlet or oslo_service.service.
 
-from oslo_service import backend
+oslo.service and futurist still import eventlet (unused, never monkey-patched
+here); its deprecation warning at every start is noise for operators.
+"""
+
+import warnings
+
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+
+from oslo_service import backend  # noqa: E402
 
 try:
     backend.init_backend(backend.BackendType.THREADING)

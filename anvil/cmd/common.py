@@ -28,7 +28,8 @@ def parse_args(argv=None, prog=None):
         default_files = [_DEFAULT_CONFIG]
     CONF(argv, project='anvil', prog=prog, default_config_files=default_files)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
-        'oslo_messaging=WARNING', 'sushy=WARNING', 'werkzeug=WARNING', 'cheroot=WARNING'])
+        'oslo_messaging=WARNING', 'sushy=WARNING', 'werkzeug=WARNING', 'cheroot=WARNING',
+        'alembic.runtime.plugins=WARNING'])
     log.setup(CONF, 'anvil')
 
 
