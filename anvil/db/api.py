@@ -133,6 +133,22 @@ def destroy_node(node_uuid):
         conn.execute(sa.delete(NODES).where(NODES.c.id == row.id))
 
 
+def _take(conn, host, node_id):
+    """The conditional UPDATE; the reserved row, or None when nothing matched.
+
+    Where the dialect supports UPDATE … RETURNING (PostgreSQL, SQLite) this is
+    one statement; elsewhere (MariaDB) the row is read back after the UPDATE.
+    """
+    stmt = (sa.update(NODES)
+            .where(NODES.c.id == node_id, NODES.c.reservation.is_(None))
+            .values(reservation=host))
+    if conn.dialect.update_returning:
+        return conn.execute(stmt.returning(*NODES.c)).first()
+    if conn.execute(stmt).rowcount != 1:
+        return None
+    return conn.execute(sa.select(NODES).where(NODES.c.id == node_id)).first()
+
+
 @retry_on_deadlock
 def reserve_node(host, node_id, history=None):
     """Take the node's exclusive lock for ``host``: one conditional UPDATE.
@@ -143,18 +159,16 @@ def reserve_node(host, node_id, history=None):
     Raises NodeNotFound, NodeLocked.
     """
     with writer() as conn:
-        count = conn.execute(
-            sa.update(NODES)
-            .where(NODES.c.id == node_id, NODES.c.reservation.is_(None))
-            .values(reservation=host)).rowcount
-        row = conn.execute(sa.select(NODES).where(NODES.c.id == node_id)).first()
-        if count == 1 and history:
-            db_history.insert_event(conn, node_id, history)
+        row = _take(conn, host, node_id)
+        if row is not None:
+            if history:
+                db_history.insert_event(conn, node_id, history)
+            return _row(row)
+        row = conn.execute(sa.select(NODES.c.uuid, NODES.c.reservation)
+                           .where(NODES.c.id == node_id)).first()
     if row is None:
         raise exception.NodeNotFound(node=node_id)
-    if count != 1:
-        raise exception.NodeLocked(node=row.uuid, host=row.reservation)
-    return _row(row)
+    raise exception.NodeLocked(node=row.uuid, host=row.reservation)
 
 
 @retry_on_deadlock

@@ -25,6 +25,8 @@ class JSONEncoded(sa.types.TypeDecorator):
     cache_ok = True
 
     def __init__(self, default=None):
+        # ``default`` is a factory (``dict``), not a value: it is part of
+        # SQLAlchemy's statement cache key and must be hashable.
         super().__init__()
         self.default = default
 
@@ -33,7 +35,7 @@ class JSONEncoded(sa.types.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         if value is None:
-            return None if self.default is None else type(self.default)()
+            return None if self.default is None else self.default()
         return json.loads(value)
 
 
@@ -60,9 +62,9 @@ class Node(TimestampMixin, Base):
     name = sa.Column(sa.String(255), nullable=True)
     driver = sa.Column(sa.String(255), nullable=False)
     conductor_group = sa.Column(sa.String(255), nullable=False, server_default='')
-    driver_info = sa.Column(JSONEncoded(default={}), nullable=True)
-    extra = sa.Column(JSONEncoded(default={}), nullable=True)
-    properties = sa.Column(JSONEncoded(default={}), nullable=True)
+    driver_info = sa.Column(JSONEncoded(default=dict), nullable=True)
+    extra = sa.Column(JSONEncoded(default=dict), nullable=True)
+    properties = sa.Column(JSONEncoded(default=dict), nullable=True)
     reservation = sa.Column(sa.String(255), nullable=True)
     last_error = sa.Column(sa.Text, nullable=True)
     maintenance = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
@@ -101,7 +103,7 @@ class ConductorHardwareType(Base):
                              nullable=False)
     hardware_type = sa.Column(sa.String(255), nullable=False)
     #: {"vendor": {"default": "fake", "supported": ["fake"]}, ...}
-    interfaces = sa.Column(JSONEncoded(default={}), nullable=False)
+    interfaces = sa.Column(JSONEncoded(default=dict), nullable=False)
 
 
 class VendorMethod(Base):
@@ -121,7 +123,7 @@ class VendorMethod(Base):
     scope = sa.Column(sa.String(16), nullable=False)  # 'node' or 'driver'
     name = sa.Column(sa.String(255), nullable=False)
     #: http_methods, async, description, attach, require_exclusive_lock, args_schema
-    details = sa.Column(JSONEncoded(default={}), nullable=False)
+    details = sa.Column(JSONEncoded(default=dict), nullable=False)
 
 
 class NodeHistory(TimestampMixin, Base):
