@@ -48,9 +48,13 @@ class LocalClient:
         ctx = RequestContext.from_dict(_wire(ctxt.to_dict()))
         try:
             return _wire(getattr(self._endpoint, method)(ctx, **_wire(kwargs)))
-        except exception.AnvilException as e:
-            raise type(e)(e.message, **e.kwargs) from None
-        except Exception as e:  # what a real transport turns into RemoteError
+        except Exception as e:
+            if isinstance(e, oslo_messaging.ExpectedException):
+                # @expected_exceptions wraps the endpoint's error; the RPC server unwraps it
+                e = e.exc_info[1]
+            if isinstance(e, exception.AnvilException):
+                raise type(e)(e.message, **_wire(e.kwargs)) from None
+            # what a real transport turns into RemoteError
             raise oslo_messaging.RemoteError(type(e).__name__, str(e), None) from None
 
     def shutdown(self):
