@@ -108,7 +108,8 @@ class TopologyCache:
 
     def invalidate(self):
         """Re-read on next use (a conductor was found gone or new)."""
-        self._loaded_at = 0.0
+        # not 0.0: monotonic time counts from boot on Linux, which may be < ttl ago
+        self._loaded_at = float('-inf')
 
     @staticmethod
     def _load():
