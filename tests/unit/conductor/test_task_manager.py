@@ -8,6 +8,7 @@ import pytest
 from anvil.common import exception
 from anvil.conductor.task_manager import LocalQueue, LockManager
 from anvil.db import api as db_api
+from anvil.db import history
 from tests.unit.conductor.helpers import wait_for
 
 
@@ -145,7 +146,6 @@ def test_shared_lock_takes_no_reservation(locks, ctx, node_id):
 
 
 def test_release_records_history_in_the_same_call(locks, node_id):
-    from anvil.db import history
     locks.reserve(node_id, history={'event': 'took it'})
     locks.release(node_id, history={'event': 'gave it back'})
     assert [e['event'] for e in history.list_events(node_id)] == ['took it', 'gave it back']
