@@ -112,11 +112,41 @@ fake_opts = [
                     'between a and b.'),
 ]
 
+redfish_opts = [
+    cfg.FloatOpt('connect_timeout', default=5.0, min=0.1,
+                 help='Seconds to wait for a TCP connection to a BMC.'),
+    cfg.FloatOpt('read_timeout', default=10.0, min=0.1,
+                 help='Seconds to wait for a BMC to answer a request once '
+                      'connected. Keep connect_timeout + read_timeout well '
+                      'below rpc_response_timeout, or a slow BMC turns a sync '
+                      'call into a 504.'),
+    cfg.IntOpt('server_side_retries', default=1, min=1,
+               help='Attempts sushy makes for a request that could not '
+                    'connect or timed out, and retries of a GET the BMC '
+                    'answered with a 5xx error.'),
+    cfg.FloatOpt('server_side_retries_delay', default=1.0, min=0.1,
+                 help='Seconds between those attempts.'),
+    cfg.StrOpt('auth_type', default='auto', choices=['auto', 'session', 'basic'],
+               help='How to authenticate to a BMC when the node\'s '
+                    'redfish_auth_type does not say: "session" (a Redfish '
+                    'session token), "basic" (HTTP Basic on every request) or '
+                    '"auto" (a session, falling back to Basic).'),
+    cfg.IntOpt('connection_cache_size', default=1000, min=1,
+               help='Number of BMC connections (one per address and '
+                    'credentials) a conductor keeps open; the least recently '
+                    'used one is logged out beyond that.'),
+    cfg.IntOpt('connection_cache_ttl', default=600, min=1,
+               help='Seconds a cached BMC connection is reused; an older one '
+                    'is logged out and a new session opened, so a BMC whose '
+                    'service root changed is read again.'),
+]
+
 _GROUPS = [
     (None, default_opts),
     ('api', api_opts),
     ('conductor', conductor_opts),
     ('fake', fake_opts),
+    ('redfish', redfish_opts),
 ]
 
 

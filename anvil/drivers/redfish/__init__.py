@@ -1,0 +1,1 @@
+"""The redfish hardware type: real BMCs through sushy."""
