@@ -50,10 +50,15 @@ def register_conductor(hostname, group, hardware_types, vendor_methods):
 
 @retry_on_deadlock
 def heartbeat(hostname):
-    """Mark ``hostname`` alive now; raises ConductorNotFound if it has no row."""
+    """Mark ``hostname`` alive now; raises ConductorNotFound if it has no row.
+
+    ``updated_at`` moves too: as in Ironic, the API's conductor ``updated_at``
+    is when the conductor last checked in.
+    """
+    now = utcnow()
     with writer() as conn:
         count = conn.execute(sa.update(CONDUCTORS).where(CONDUCTORS.c.hostname == hostname)
-                             .values(heartbeat_at=utcnow(), online=True)).rowcount
+                             .values(heartbeat_at=now, updated_at=now, online=True)).rowcount
     if not count:
         raise exception.ConductorNotFound(conductor=hostname)
 
