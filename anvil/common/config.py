@@ -150,12 +150,16 @@ _GROUPS = [
 ]
 
 
+_DEFAULT_CONNECTION = 'sqlite:///$state_path/anvil.sqlite'
+_RPC_RESPONSE_TIMEOUT = 30
+
+
 def register_opts(conf):
     """Register anvil's own options (and oslo.db's) on ``conf``."""
     for group, opts in _GROUPS:
         conf.register_opts(opts, group=group)
     from oslo_db import options as db_options
-    db_options.set_defaults(conf, connection='sqlite:///$state_path/anvil.sqlite')
+    db_options.set_defaults(conf, connection=_DEFAULT_CONNECTION)
     _register_messaging_opts(conf)
 
 
@@ -169,7 +173,20 @@ def _register_messaging_opts(conf):
     for group, opts in oslo_messaging.opts.list_opts():
         if group in (None, 'DEFAULT'):
             conf.register_opts(opts)
-    conf.set_default('rpc_response_timeout', 30)
+    conf.set_default('rpc_response_timeout', _RPC_RESPONSE_TIMEOUT)
+
+
+def update_opt_defaults():
+    """Give library options anvil's defaults in the sample config.
+
+    oslo-config-generator calls this (entry point ``oslo.config.opts.defaults``)
+    before it lists the options; it changes the option objects themselves,
+    which ``register_opts`` above does not (it sets defaults on CONF only).
+    """
+    from oslo_db import options as db_options
+    from oslo_messaging.rpc import client as rpc_client
+    cfg.set_defaults(db_options.database_opts, connection=_DEFAULT_CONNECTION)
+    cfg.set_defaults(rpc_client._client_opts, rpc_response_timeout=_RPC_RESPONSE_TIMEOUT)
 
 
 def list_opts():

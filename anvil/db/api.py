@@ -53,6 +53,26 @@ def get_node_by_id(node_id):
     return _row(row)
 
 
+def _order(sort_col, desc):
+    """ORDER BY terms, ties broken by id; NULL sorts lowest on every backend
+    (PostgreSQL's default is the opposite, and paging needs one rule)."""
+    terms = [sort_col.desc(), NODES.c.id.desc()] if desc else [sort_col.asc(), NODES.c.id.asc()]
+    if sort_col.nullable:
+        terms.insert(0, sort_col.is_(None).asc() if desc else sort_col.is_(None).desc())
+    return terms
+
+
+def _after_marker(sort_col, value, marker_id, desc):
+    """Rows that come after the marker row (``value``, ``marker_id``) in ``_order``."""
+    later_id = NODES.c.id < marker_id if desc else NODES.c.id > marker_id
+    if value is None:
+        same = sa.and_(sort_col.is_(None), later_id)
+        return same if desc else sa.or_(sort_col.isnot(None), same)
+    beyond = sort_col < value if desc else sort_col > value
+    clause = sa.or_(beyond, sa.and_(sort_col == value, later_id))
+    return sa.or_(clause, sort_col.is_(None)) if desc and sort_col.nullable else clause
+
+
 def list_nodes(filters=None, sort_key='id', sort_dir='asc', limit=None, marker=None):
     """Nodes matching ``filters`` (column → value; ``reserved`` → bool), paged by marker."""
     query = sa.select(NODES)
@@ -64,20 +84,15 @@ def list_nodes(filters=None, sort_key='id', sort_dir='asc', limit=None, marker=N
             query = query.where(NODES.c.driver.in_(list(value)))
         else:
             query = query.where(NODES.c[key] == value)
-    sort_col = NODES.c[sort_key]
-    order = sort_col.desc() if sort_dir == 'desc' else sort_col.asc()
-    tie = NODES.c.id.desc() if sort_dir == 'desc' else NODES.c.id.asc()
+    sort_col, desc = NODES.c[sort_key], sort_dir == 'desc'
     with reader() as conn:
         if marker is not None:
             mrow = conn.execute(sa.select(NODES).where(NODES.c.uuid == marker)).first()
             if mrow is None:
                 raise exception.NodeNotFound(node=marker)
-            mval, mid = mrow._mapping[sort_key], mrow._mapping['id']
-            after = (sort_col < mval) if sort_dir == 'desc' else (sort_col > mval)
-            same = sa.and_(sort_col == mval,
-                           NODES.c.id < mid if sort_dir == 'desc' else NODES.c.id > mid)
-            query = query.where(sa.or_(after, same))
-        query = query.order_by(order, tie)
+            query = query.where(_after_marker(sort_col, mrow._mapping[sort_key],
+                                              mrow._mapping['id'], desc))
+        query = query.order_by(*_order(sort_col, desc))
         if limit:
             query = query.limit(limit)
         return [_row(r) for r in conn.execute(query)]
@@ -122,8 +137,10 @@ def destroy_node(node_uuid):
     Raises NodeNotFound, or NodeLocked while someone holds the node's lock.
     """
     with writer() as conn:
+        # FOR UPDATE: a reservation committing between this check and the
+        # DELETE would otherwise be deleted with the node (PostgreSQL, MariaDB).
         row = conn.execute(sa.select(NODES.c.id, NODES.c.reservation)
-                           .where(NODES.c.uuid == node_uuid)).first()
+                           .where(NODES.c.uuid == node_uuid).with_for_update()).first()
         if row is None:
             raise exception.NodeNotFound(node=node_uuid)
         if row.reservation is not None:

@@ -121,7 +121,9 @@ class VendorMethod(Base):
     hardware_type = sa.Column(sa.String(255), nullable=False)
     vendor_interface = sa.Column(sa.String(255), nullable=False)
     scope = sa.Column(sa.String(16), nullable=False)  # 'node' or 'driver'
-    name = sa.Column(sa.String(255), nullable=False)
+    #: 128, not 255: the unique key must fit InnoDB's 3072 bytes in utf8mb4
+    #: (MySQL refuses a longer one, MariaDB silently makes it a HASH key).
+    name = sa.Column(sa.String(128), nullable=False)
     #: http_methods, async, description, attach, require_exclusive_lock, args_schema
     details = sa.Column(JSONEncoded(default=dict), nullable=False)
 

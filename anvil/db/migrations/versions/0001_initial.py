@@ -77,7 +77,8 @@ def upgrade():
         sa.Column('hardware_type', sa.String(255), nullable=False),
         sa.Column('vendor_interface', sa.String(255), nullable=False),
         sa.Column('scope', sa.String(16), nullable=False),
-        sa.Column('name', sa.String(255), nullable=False),
+        # The unique key must fit InnoDB's 3072 bytes in utf8mb4.
+        sa.Column('name', sa.String(128), nullable=False),
         sa.Column('details', sa.Text, nullable=False),
         sa.UniqueConstraint('conductor_id', 'hardware_type', 'vendor_interface', 'scope',
                             'name', name='uniq_vendormethods0conductor0type0iface0scope0name'),
