@@ -11,6 +11,7 @@ from anvil.api.responses import json_response, no_content
 from anvil.common import exception
 from anvil.db import api as db_api
 from anvil.db.models import INTERFACE_FIELDS
+from anvil.drivers import base
 
 bp = flask.Blueprint('nodes', __name__)
 
@@ -63,6 +64,8 @@ def _validate(values, topology):
             raise exception.InvalidParameterValue(
                 err='Hardware type %s does not support %s interface %s; supported: %s'
                     % (driver, kind, values[field], ', '.join(spec['supported'])))
+    base.check_driver_info(driver, topology.driver_info_schema(driver),
+                           values.get('driver_info') or {})
     return values
 
 

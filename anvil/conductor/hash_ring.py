@@ -17,6 +17,7 @@ from tooz import hashring
 from anvil.common import exception
 from anvil.common.config import CONF
 from anvil.db import conductors as db_conductors
+from anvil.drivers import base
 
 
 class Topology:
@@ -72,7 +73,13 @@ class Topology:
     def interfaces(self, driver):
         """{kind: {"default", "supported"}} as published by a live conductor, or None."""
         for ifaces in self.hardware_types.get(driver, {}).values():
-            return ifaces
+            return {k: v for k, v in ifaces.items() if k != base.DRIVER_INFO_SCHEMA}
+        return None
+
+    def driver_info_schema(self, driver):
+        """The JSON Schema for ``driver``'s driver_info, if a live conductor published one."""
+        for ifaces in self.hardware_types.get(driver, {}).values():
+            return ifaces.get(base.DRIVER_INFO_SCHEMA)
         return None
 
     def methods(self, driver, vendor_interface, scope):

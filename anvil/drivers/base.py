@@ -17,6 +17,8 @@ from anvil.common import exception
 
 NODE = 'node'
 DRIVER = 'driver'
+#: key under which ``HardwareType.interfaces()`` publishes its ``driver_info_schema``
+DRIVER_INFO_SCHEMA = 'driver_info_schema'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +98,34 @@ def check_args(method_name, schema, args):
             "'%s' " % where if where else '', method_name, error.message))
 
 
+def _driver_info_problem(error):
+    """What is wrong, without quoting the value (it may be a password)."""
+    if error.validator == 'type':
+        return 'must be of type %s' % ' or '.join(
+            [error.validator_value] if isinstance(error.validator_value, str)
+            else error.validator_value)
+    if error.validator == 'enum':
+        return 'must be one of %s' % ', '.join(str(v) for v in error.validator_value)
+    return 'must be %s' % error.schema.get('description', 'valid (%s)' % error.validator)
+
+
+def check_driver_info(driver, schema, info):
+    """Apply a hardware type's ``driver_info_schema`` (None: nothing to check).
+
+    Raises InvalidParameterValue naming the offending key; the message
+    never quotes the value, which may be a secret.
+    """
+    if not schema:
+        return
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft7Validator(schema).iter_errors(info))
+    if error is not None:
+        where = '.'.join(str(p) for p in error.absolute_path)
+        raise exception.InvalidParameterValue(
+            err='Invalid driver_info%s for driver %s: %s' % (
+                " '%s'" % where if where else '', driver, _driver_info_problem(error)))
+
+
 class VendorInterface:
     """Base of vendor interfaces; subclasses declare methods with the decorators."""
 
@@ -128,6 +158,8 @@ class HardwareType:
     vendor_interfaces = {}
     #: other interface kinds: {kind: [supported names]}, the first is the default
     other_interfaces = {}
+    #: JSON Schema the API applies to ``driver_info`` on create and update, or None
+    driver_info_schema = None
 
     def __init__(self, name):
         self.name = name
@@ -151,10 +183,17 @@ class HardwareType:
                     % (self.name, name)) from None
 
     def interfaces(self):
-        """{kind: {"default": name, "supported": [names]}} as published to the DB."""
+        """{kind: {"default": name, "supported": [names]}} as published to the DB.
+
+        With a ``driver_info_schema``, it rides along under ``DRIVER_INFO_SCHEMA``
+        (``Topology.interfaces`` leaves it out, ``driver_info_schema`` reads it).
+        """
         kinds = dict(self.other_interfaces, vendor=list(self.vendor_interfaces))
-        return {kind: {'default': names[0], 'supported': list(names)}
-                for kind, names in kinds.items()}
+        published = {kind: {'default': names[0], 'supported': list(names)}
+                     for kind, names in kinds.items()}
+        if self.driver_info_schema:
+            published[DRIVER_INFO_SCHEMA] = self.driver_info_schema
+        return published
 
     def published_methods(self):
         """Rows for ``vendor_methods``: every method of every vendor interface."""

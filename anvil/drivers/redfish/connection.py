@@ -97,7 +97,10 @@ class Bmcs:
             if client is not None and isinstance(e, errors.DROP_CLIENT):
                 self.cache.drop(key, client)
             where = 'BMC %s' % info.address
+            if client is None:
+                where += ', logging in with redfish_auth_type %s' % info.auth_type
             if subject:
                 where = '%s, %s' % (subject, where)
             LOG.info('Redfish %s (%s) failed: %s', method, where, e)
-            raise errors.translate(e, method, where, timeouts()) from e
+            raise errors.translate(e, method, where, timeouts(),
+                                   login=client is None) from e

@@ -27,8 +27,12 @@ ADDRESS_PATTERN = r'^(https?://)?[^\s/?#@]+(/redfish/v1)?/?$'
 SCHEMA = {
     'type': 'object',
     'properties': {
-        'redfish_address': {'type': 'string', 'pattern': ADDRESS_PATTERN},
-        'redfish_system_id': {'type': 'string', 'minLength': 1},
+        'redfish_address': {'type': 'string', 'pattern': ADDRESS_PATTERN,
+                            'description': 'the http(s) URL of the BMC, '
+                                           'http(s)://host[:port], without credentials'},
+        'redfish_system_id': {'type': 'string', 'minLength': 1,
+                              'description': 'a system path such as '
+                                             '/redfish/v1/Systems/1, or its Id'},
         'redfish_username': {'type': 'string'},
         'redfish_password': {'type': 'string'},
         'redfish_verify_ca': {'type': ['boolean', 'string']},

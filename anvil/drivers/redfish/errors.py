@@ -9,8 +9,9 @@ the client what to do:
 - BMC unreachable (refused, connect timeout) → 503: nothing reached the
   BMC, so a client may retry;
 - BMC connected but did not answer in time → 504: it may have acted;
-- credentials refused (401/403), BMC 5xx, an answer that is not Redfish
-  → 502: the BMC (the gateway's upstream) is at fault, not the request.
+- credentials refused (401/403), any HTTP error while logging in, BMC
+  5xx, an answer that is not Redfish → 502: the BMC (the gateway's
+  upstream) or the node's settings are at fault, not the request.
 """
 
 import requests
@@ -51,9 +52,18 @@ def _connection(exc, where, timeouts):
     return 503, '%s: the BMC is unreachable: %s' % (where, _reason(cause) if cause else exc)
 
 
-def _code_and_message(exc, where, timeouts):
+def _login(exc, where):
+    """Any HTTP error while opening the connection is a failed login (never a 404)."""
+    detail = exc.detail or str(exc)
+    if isinstance(exc, sushy_exc.AccessError):
+        return 502, ('%s: the BMC refused the credentials in driver_info (HTTP %s): %s'
+                     % (where, exc.status_code, detail))
+    return 502, '%s: the login failed (HTTP %s): %s' % (where, exc.status_code, detail)
+
+
+def _code_and_message(exc, where, timeouts, login):
     if isinstance(exc, sushy_exc.HTTPError):
-        return _http(exc, where)
+        return _login(exc, where) if login else _http(exc, where)
     if isinstance(exc, sushy_exc.ConnectionError):
         return _connection(exc, where, timeouts)
     if isinstance(exc, (sushy_exc.MissingAttributeError, sushy_exc.MissingActionError)):
@@ -66,13 +76,14 @@ def _code_and_message(exc, where, timeouts):
     return 500, '%s: %s' % (where, exc)
 
 
-def translate(exc, method, where, timeouts):
+def translate(exc, method, where, timeouts, login=False):
     """The anvil exception for ``exc`` raised while running ``method``.
 
     ``where`` names the operation and BMC for the message (never a
-    password); ``timeouts`` is (connect, read) seconds, quoted on timeouts.
+    password); ``timeouts`` is (connect, read) seconds, quoted on timeouts;
+    ``login`` says ``exc`` came while opening the connection.
     """
-    code, reason = _code_and_message(exc, where, timeouts)
+    code, reason = _code_and_message(exc, where, timeouts, login)
     return exception.DriverOperationError(method=method, reason=reason, code=code)
 
 

@@ -107,3 +107,11 @@ def test_auth_and_connection_failures_drop_the_client():
     assert issubclass(sushy_exc.AccessError, errors.DROP_CLIENT)
     assert issubclass(sushy_exc.ConnectionError, errors.DROP_CLIENT)
     assert not issubclass(sushy_exc.ResourceNotFoundError, errors.DROP_CLIENT)
+
+
+def test_http_errors_while_logging_in_are_never_404():
+    """A BMC without a SessionService answers 404 to a login: that is no "not found"."""
+    with pytest.raises(sushy_exc.HTTPError) as e:
+        _http(404)
+    result = errors.translate(e.value, 'm', 'BMC x', TIMEOUTS, login=True)
+    assert result.code == 502 and 'the login failed (HTTP 404' in str(result)

@@ -3,6 +3,7 @@
 import pytest
 
 from anvil.common import exception
+from anvil.conductor import hash_ring
 from anvil.drivers import base
 from anvil.drivers.redfish import hardware
 
@@ -103,3 +104,22 @@ def test_probe_needs_an_address(redfish):
         check(redfish, 'probe_bmc', {}, base.DRIVER)
     check(redfish, 'probe_bmc', {'redfish_address': 'http://127.0.0.1:8000',
                                  'redfish_password': 'x'}, base.DRIVER)
+
+
+def test_driver_info_schema_published_beside_the_interfaces(redfish):
+    """The API reads it from the topology; interface listings never see it."""
+    published = redfish.interfaces()
+    assert published[base.DRIVER_INFO_SCHEMA]['properties']['redfish_auth_type'] == {
+        'enum': ['auto', 'session', 'basic']}
+    topology = hash_ring.Topology({'conductors': {'c1': ''}, 'known_types': ['redfish'],
+                                   'hardware_types': {'redfish': {'c1': published}},
+                                   'methods': {}}, 32)
+    assert base.DRIVER_INFO_SCHEMA not in topology.interfaces('redfish')
+    assert 'boot' in topology.interfaces('redfish')
+    schema = topology.driver_info_schema('redfish')
+    base.check_driver_info('redfish', schema, {})
+    base.check_driver_info('redfish', schema, {'redfish_address': 'http://127.0.0.1:8000'})
+    with pytest.raises(exception.InvalidParameterValue,
+                       match="Invalid driver_info 'redfish_auth_type' for driver redfish"):
+        base.check_driver_info('redfish', schema, {'redfish_auth_type': 'kerberos'})
+    base.check_driver_info('fake-hardware', None, {'anything': 1})
