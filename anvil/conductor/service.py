@@ -100,6 +100,11 @@ class ConductorService(service.Service):
             time.sleep(max(0.0, drain_until - time.monotonic()))
             self._server.stop()
             self._server.wait()
+        for hardware_type in self.manager.hardware_types.values():
+            try:
+                hardware_type.stop()  # e.g. log out of BMC sessions
+            except Exception:  # nothing may keep the locks below from being released
+                LOG.exception('Stopping hardware type %s failed', hardware_type.name)
         released = db_api.release_all_reservations(self.host)
         LOG.info('Conductor %s stopped; released %d locks', self.host, released)
         if self._server is not None:

@@ -150,6 +150,9 @@ class VendorInterface:
     def validate(self, task, method, **kwargs):
         """Driver-specific checks beyond ``args_schema``; raise InvalidParameterValue."""
 
+    def stop(self):
+        """The conductor is stopping: release what this interface holds (e.g. sessions)."""
+
 
 class HardwareType:
     """A bundle of interfaces. Subclasses name the vendor interfaces they offer."""
@@ -194,6 +197,11 @@ class HardwareType:
         if self.driver_info_schema:
             published[DRIVER_INFO_SCHEMA] = self.driver_info_schema
         return published
+
+    def stop(self):
+        """The conductor is stopping, its methods have finished: stop every interface."""
+        for vendor in self._vendors.values():
+            vendor.stop()
 
     def published_methods(self):
         """Rows for ``vendor_methods``: every method of every vendor interface."""

@@ -209,3 +209,17 @@ def test_bad_driver_info_refused_on_update(rf, bmc):
     status, message = fault(resp)
     assert status == 400 and "'redfish_auth_type'" in message
     assert 'redfish_auth_type' not in rf.node(node)['driver_info']
+
+
+# -- last: stops the deployment's conductors -----------------------------------
+
+def test_stopping_conductors_logs_out_of_the_bmc(rf, bmc):
+    """A BMC has few session slots: a conductor going down must free its sessions."""
+    node = harness.create_node(rf, 'rf-logout', bmc.driver_info())['uuid']
+    assert call(rf, node, 'get_all_subscriptions', 'GET').status_code == 200
+    assert bmc.stats()['active_sessions'] >= 1
+    for conductor in rf.conductors.values():
+        assert conductor.stop() == 0
+    stats = bmc.stats()
+    assert stats['active_sessions'] == 0
+    assert stats['sessions_deleted'] >= 1

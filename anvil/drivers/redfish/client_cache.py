@@ -66,12 +66,21 @@ class ClientCache:
         LOG.info('Dropped the cached BMC connection %r', key)
         self._retire([client])
 
-    def clear(self):
-        """Log every client out (conductor stopping)."""
+    def clear(self, timeout=None):
+        """Log every client out, in parallel; wait up to ``timeout`` s (None: don't wait).
+
+        Returns True when every logout finished in time.
+        """
         with self._lock:
             clients = [client for client, _ in self._entries.values()]
             self._entries.clear()
-        self._retire(clients)
+        threads = [self._retire([client]) for client in clients]
+        if timeout is None:
+            return not threads
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
 
     # -- under the lock ----------------------------------------------------
 
@@ -101,10 +110,13 @@ class ClientCache:
     # -- outside the lock --------------------------------------------------
 
     def _retire(self, clients):
+        """Log ``clients`` out in a background thread; returns it (None: nothing to do)."""
         if not clients:
-            return
-        threading.Thread(target=self._close_all, args=(clients,), daemon=True,
-                         name='redfish-logout').start()
+            return None
+        thread = threading.Thread(target=self._close_all, args=(clients,), daemon=True,
+                                  name='redfish-logout')
+        thread.start()
+        return thread
 
     def _close_all(self, clients):
         for client in clients:

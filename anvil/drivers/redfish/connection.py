@@ -81,6 +81,11 @@ class Bmcs:
             build, Client.close, CONF.redfish.connection_cache_size,
             CONF.redfish.connection_cache_ttl)
 
+    def close_all(self):
+        """Log out of every BMC (conductor stopping), waiting one request bound at most."""
+        if not self.cache.clear(timeout=request_bound()):
+            LOG.warning('Some BMC sessions were not logged out in time; they will expire')
+
     @contextlib.contextmanager
     def session(self, info, method, subject=None):
         """Yield the sushy root for ``info``'s BMC; translate what goes wrong.

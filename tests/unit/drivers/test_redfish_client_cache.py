@@ -149,3 +149,20 @@ def test_keys_are_cheap():
     for _ in range(10000):
         cache.get(info.key())
     assert time.perf_counter() - start < 2.0
+
+
+def test_clear_can_wait_for_the_logouts():
+    cache, built = make()
+    cache.get('a'), cache.get('b')
+    assert cache.clear(timeout=5) is True
+    assert all(c.closed.is_set() for c in built)
+
+
+def test_clear_gives_up_on_a_stuck_logout():
+    stuck = threading.Event()
+    cache = client_cache.ClientCache(Client, lambda c: stuck.wait(10), 10, 600)
+    cache.get('dead-bmc')
+    start = time.monotonic()
+    assert cache.clear(timeout=0.2) is False
+    assert time.monotonic() - start < 2
+    stuck.set()
