@@ -5,6 +5,7 @@ the shared RabbitMQ, so runs never collide. Processes are started with the
 installed console scripts and stopped with signals, as an operator would.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import time
 import uuid
 
 import requests
+import sqlalchemy
 
 BIN = os.path.dirname(sys.executable)
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
@@ -207,6 +209,39 @@ class Deployment:
     def owner(self, ident):
         return self.node(ident)['conductor']
 
+    def history(self, ident):
+        """The node's history events (detail), oldest first."""
+        resp = self.get('/v1/nodes/%s/history?detail=True' % ident)
+        assert resp.status_code == 200, resp.text
+        return resp.json()['history']
+
+    def set_reservation(self, node_uuid, host):
+        """Write the node's ``reservation`` straight into the database (None frees it)."""
+        engine = sqlalchemy.create_engine(self.db_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sqlalchemy.text('UPDATE nodes SET reservation = :host '
+                                             'WHERE uuid = :uuid'),
+                             {'host': host, 'uuid': node_uuid})
+        finally:
+            engine.dispose()
+
+    def start_extra_api(self, name, sections=None):
+        """Another anvil-api on this database, on a port of its own.
+
+        ``sections`` ({section: {key: value}}) override the configuration, e.g.
+        another ``transport_url``. Returns (Process, base URL); stop it yourself.
+        """
+        port = free_port()
+        config = self.sections(host=name)
+        config['api']['port'] = port
+        for section, values in (sections or {}).items():
+            config.setdefault(section, {}).update(values)
+        path = write_config(self.config_path(name), config)
+        proc = Process(name, [os.path.join(BIN, 'anvil-api'), '--config-file', path],
+                       os.path.join(self.workdir, '%s.log' % name)).start()
+        return proc, 'http://127.0.0.1:%d' % port
+
     # -- CLI ------------------------------------------------------------------
 
     def cli(self, *args, timeout=120):
@@ -221,3 +256,37 @@ class Deployment:
 def error_text(resp):
     """The faultstring of an Ironic-shaped error body."""
     return json.loads(resp.json()['error_message'])['faultstring']
+
+
+def fault(resp):
+    """The decoded Ironic error body, checked for shape: faultcode, faultstring, debuginfo."""
+    assert resp.headers.get('Content-Type', '').startswith('application/json'), resp.headers
+    outer = resp.json()
+    assert list(outer) == ['error_message'], outer
+    inner = json.loads(outer['error_message'])
+    assert sorted(inner) == ['debuginfo', 'faultcode', 'faultstring'], inner
+    assert inner['faultcode'] == ('Client' if resp.status_code < 500 else 'Server'), inner
+    assert inner['debuginfo'] is None, inner
+    return inner
+
+
+@contextlib.contextmanager
+def running_deployment(workdir, extra=None, conductors=2):
+    """A started Deployment on a PostgreSQL database of its own; stopped and dropped after."""
+    from tests.functional import services
+    services.require_rabbit()
+    database = services.postgres_database()
+    dep = Deployment(workdir, database.url, services.RABBIT_URL, conductors, extra)
+    try:
+        try:
+            dep.start()
+        except Exception:
+            print(dep.logs())
+            raise
+        yield dep
+    finally:
+        for proc in list(dep.conductors.values()) + [dep.api]:
+            if proc is not None:  # all at once: each conductor takes seconds to stop
+                proc.send_signal(signal.SIGTERM)
+        dep.stop()
+        database.drop()
