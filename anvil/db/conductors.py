@@ -128,11 +128,15 @@ def get_topology(heartbeat_timeout):
 
 @retry_on_deadlock
 def release_stale_reservations(heartbeat_timeout):
-    """Release locks held by conductors that are offline or whose heartbeat is stale.
+    """Release locks held by conductors whose heartbeat is stale.
 
-    One conditional UPDATE; returns how many nodes were released.
+    Not those merely offline: a stopping conductor goes offline first (so no
+    new work is routed to it), then finishes its running methods under their
+    locks and releases them itself. If it dies meanwhile, its heartbeat goes
+    stale. One conditional UPDATE; returns how many nodes were released.
     """
-    dead = sa.select(CONDUCTORS.c.hostname).where(sa.not_(_alive_clause(heartbeat_timeout)))
+    cutoff = utcnow() - datetime.timedelta(seconds=heartbeat_timeout)
+    dead = sa.select(CONDUCTORS.c.hostname).where(CONDUCTORS.c.heartbeat_at < cutoff)
     with writer() as conn:
         return conn.execute(sa.update(NODES).where(NODES.c.reservation.in_(dead))
                             .values(reservation=None)).rowcount
