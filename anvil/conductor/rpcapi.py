@@ -10,6 +10,7 @@ unroutable cast raises. Transport failures become anvil exceptions:
 - ``ConductorTimeout`` (504): no answer in time, the method may have run.
 """
 
+import functools
 import os
 import threading
 import time
@@ -42,6 +43,7 @@ class ConductorAPI:
         self._pid = None
         self._pool = None
         self._lock = threading.Lock()
+        self._bus_reached = False
 
     # -- plumbing --------------------------------------------------------
 
@@ -53,6 +55,7 @@ class ConductorAPI:
                     self._client = self._local_client or rpc.get_client()
                     self._pool = futurist.ThreadPoolExecutor(
                         max_workers=CONF.executor_thread_pool_size)
+                    self._bus_reached = self._local_client is not None
                     self._pid = os.getpid()
         return self._client
 
@@ -63,6 +66,8 @@ class ConductorAPI:
             call_monitor_timeout=CONF.api.call_monitor_timeout if kind == 'call' else None,
             transport_options=oslo_messaging.TransportOptions(at_least_once=True))
         send = getattr(cctxt, kind)
+        if kind == 'call' and not self._bus_reached:
+            send = functools.partial(self._first_call, client, cctxt)
         try:
             future = self._pool.submit(send, ctx, rpc_method, **kwargs)
         except futurist.RejectedSubmission:
@@ -83,6 +88,21 @@ class ConductorAPI:
         except _TRANSPORT_ERRORS as e:
             LOG.warning('Message bus unavailable for %s to %s: %s', rpc_method, host, e)
             raise exception.MessageBusUnavailable(reason=str(e) or type(e).__name__) from None
+
+    def _first_call(self, client, cctxt, ctx, rpc_method, **kwargs):
+        """A call made before this process ever reached the bus: probe it first.
+
+        oslo.messaging opens the reply queue of a process's first call with
+        unbounded retries, so while the broker is unreachable that call would
+        hang until the deadline (504) although nothing was sent. A cast that no
+        one receives, with the bounded retry, fails fast instead (503).
+        """
+        client.prepare(topic='%s.bus_probe' % rpc.conductor_topic(),
+                       retry=CONF.api.rpc_retry).cast(ctx, 'bus_probe')
+        try:
+            return cctxt.call(ctx, rpc_method, **kwargs)
+        finally:  # past the probe, the reply queue is made: later calls need no probe
+            self._bus_reached = True
 
     def shutdown(self):
         if self._pool is not None:
