@@ -121,8 +121,8 @@ class ConductorShuttingDown(ServiceUnavailable):
 class ConductorTimeout(AnvilException):
     """The conductor did not answer in time; the method may have run."""
 
-    _msg_fmt = ('Conductor %(host)s did not answer within %(timeout)s s; '
-                'the method may or may not have run.')
+    _msg_fmt = ('Conductor %(host)s did not answer in time (no reply within %(timeout)s s, '
+                'or no sign of life for %(monitor)s s); the method may or may not have run.')
     code = 504
 
 

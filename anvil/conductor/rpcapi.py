@@ -78,10 +78,12 @@ class ConductorAPI:
             future.cancel()
             if kind == 'cast':
                 raise exception.MessageBusUnavailable(reason='send timed out') from None
-            raise exception.ConductorTimeout(host=host, timeout=timeout) from None
+            raise exception.ConductorTimeout(host=host, timeout=timeout,
+                                            monitor=CONF.api.call_monitor_timeout) from None
         except oslo_messaging.MessagingTimeout:
             self.topology.invalidate()
-            raise exception.ConductorTimeout(host=host, timeout=timeout) from None
+            raise exception.ConductorTimeout(host=host, timeout=timeout,
+                                            monitor=CONF.api.call_monitor_timeout) from None
         except oslo_messaging.MessageUndeliverable:
             self.topology.invalidate()
             raise exception.NoFreeConductor(driver=kwargs.get('driver_name') or host) from None

@@ -34,8 +34,11 @@ class ConductorService(service.Service):
         self.manager = None
         self._server = None
         self._stop_event = threading.Event()
+        self._beat_lock = threading.Lock()
         self._periodic = None
         self._stopped = False
+        #: False when stop() had to give up on running methods (their locks freed)
+        self.stopped_cleanly = True
 
     def start(self):
         super().start()
@@ -62,10 +65,15 @@ class ConductorService(service.Service):
             {name: hw.interfaces() for name, hw in hardware_types.items()}, methods)
 
     def _periodic_loop(self):
-        """Heartbeat, and release locks of dead conductors, every heartbeat_interval."""
+        """Heartbeat, and release locks of dead conductors, every heartbeat_interval.
+
+        It goes on while the conductor stops (offline, but alive: the locks of
+        the methods it is finishing are not stale) until stop() is done.
+        """
         while not self._stop_event.wait(CONF.conductor.heartbeat_interval):
             try:
-                db_conductors.heartbeat(self.host)
+                with self._beat_lock:
+                    db_conductors.heartbeat(self.host, online=not self._stopped)
                 released = db_conductors.release_stale_reservations(
                     CONF.conductor.heartbeat_timeout)
                 if released:
@@ -83,11 +91,10 @@ class ConductorService(service.Service):
         """
         if self._stopped or self.manager is None:
             return super().stop(graceful)
-        self._stopped = True
+        with self._beat_lock:  # no heartbeat marks us online again after this
+            self._stopped = True
         LOG.info('Conductor %s stopping', self.host)
         self.manager.stop_accepting()
-        self._stop_event.set()
-        self._periodic.join()  # no heartbeat may mark us online again after this
         try:
             db_conductors.unregister_conductor(self.host)
         except Exception:
@@ -95,7 +102,9 @@ class ConductorService(service.Service):
         timeout = CONF.conductor.graceful_shutdown_timeout
         drain_until = time.monotonic() + min(CONF.api.metadata_cache_ttl + 1, timeout)
         if not self.manager.wait_for_workers(timeout):
-            LOG.warning('Methods still running after %s s; releasing their locks', timeout)
+            self.stopped_cleanly = False
+            LOG.error('Methods still running after %s s: releasing their locks; the '
+                      'process must exit now so they cannot go on unlocked', timeout)
         if self._server is not None:
             time.sleep(max(0.0, drain_until - time.monotonic()))
             self._server.stop()
@@ -105,6 +114,8 @@ class ConductorService(service.Service):
                 hardware_type.stop()  # e.g. log out of BMC sessions
             except Exception:  # nothing may keep the locks below from being released
                 LOG.exception('Stopping hardware type %s failed', hardware_type.name)
+        self._stop_event.set()
+        self._periodic.join()
         released = db_api.release_all_reservations(self.host)
         LOG.info('Conductor %s stopped; released %d locks', self.host, released)
         if self._server is not None:

@@ -49,16 +49,21 @@ def register_conductor(hostname, group, hardware_types, vendor_methods):
 
 
 @retry_on_deadlock
-def heartbeat(hostname):
-    """Mark ``hostname`` alive now; raises ConductorNotFound if it has no row.
+def heartbeat(hostname, online=True):
+    """Record that ``hostname`` is alive now; raises ConductorNotFound if it has no row.
 
+    ``online=False`` is the heartbeat of a stopping conductor: still alive (its
+    locks must not be taken as stale) but no longer to be routed to.
     ``updated_at`` moves too: as in Ironic, the API's conductor ``updated_at``
     is when the conductor last checked in.
     """
     now = utcnow()
+    values = dict(heartbeat_at=now, updated_at=now)
+    if online:
+        values['online'] = True
     with writer() as conn:
         count = conn.execute(sa.update(CONDUCTORS).where(CONDUCTORS.c.hostname == hostname)
-                             .values(heartbeat_at=now, updated_at=now, online=True)).rowcount
+                             .values(**values)).rowcount
     if not count:
         raise exception.ConductorNotFound(conductor=hostname)
 
