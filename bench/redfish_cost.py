@@ -109,16 +109,15 @@ def sample_eject(calls, count, warmup=5):
 
 def direct(bmc, count, sub_id):
     """The BMC work of get_all / get_subscription done with sushy, no anvil."""
-    root = bmc.sushy()
+    with bmc.sushy() as root:
+        def get_all():
+            root.get_event_service().subscriptions.json  # noqa: B018
 
-    def get_all():
-        root.get_event_service().subscriptions.json  # noqa: B018
-
-    def get_one():
-        subs = root.get_event_service().subscriptions
-        subs.get_member('%s/%s' % (subs.path, sub_id))
-    return {'sushy get_all (2 requests)': sample(count, get_all),
-            'sushy get_subscription (3 requests)': sample(count, get_one)}
+        def get_one():
+            subs = root.get_event_service().subscriptions
+            subs.get_member('%s/%s' % (subs.path, sub_id))
+        return {'sushy get_all (2 requests)': sample(count, get_all),
+                'sushy get_subscription (3 requests)': sample(count, get_one)}
 
 
 def run(dep, bmc, count):

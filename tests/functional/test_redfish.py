@@ -212,8 +212,9 @@ def image():
 
 
 def _inserted(bmc):
-    system = bmc.sushy().get_system(bmc.system_path)
-    return {d.identity: bool(d.inserted) for d in system.virtual_media.get_members()}
+    with bmc.sushy() as root:
+        system = root.get_system(bmc.system_path)
+        return {d.identity: bool(d.inserted) for d in system.virtual_media.get_members()}
 
 
 def _eject(rf, node, body):
@@ -223,9 +224,10 @@ def _eject(rf, node, body):
 
 
 def test_eject_vmedia_really_ejects(rf, bmc, node, image):
-    system = bmc.sushy().get_system(bmc.system_path)
-    system.virtual_media.get_member(bmc.system_path + '/VirtualMedia/Cd').insert_media(
-        image.image_url)
+    with bmc.sushy() as root:
+        cd = root.get_system(bmc.system_path).virtual_media.get_member(
+            bmc.system_path + '/VirtualMedia/Cd')
+        cd.insert_media(image.image_url)
     assert _inserted(bmc) == {'Cd': True, 'Floppy': False}
     event = _eject(rf, node, {'boot_device': 'floppy'})
     assert 'succeeded' in event['event'] and "'ejected': []" in event['event']

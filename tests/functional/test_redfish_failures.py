@@ -9,11 +9,14 @@ unreserved, and — for the async eject — be recorded in the node's history
 with ``last_error``. Bad ``driver_info`` is refused at enrollment.
 """
 
+import gc
 import threading
 import time
 
 import pytest
+from sushy import exceptions as sushy_exc
 
+from anvil.drivers.redfish import connection, driver_info
 from tests.functional.deployment import free_port
 from tests.functional.redfish_bmc import Bmc, harness
 from tests.functional.redfish_bmc.harness import BOUND, call, fault
@@ -174,6 +177,25 @@ def test_session_only_auth_on_a_bmc_without_sessions(rf, stock):
     # no SessionService: the stock emulator's Basic-auth guard answers the login 401
     assert status == 502
     assert 'logging in with redfish_auth_type session: the BMC refused' in message
+
+
+def test_logout_from_a_vanished_bmc_is_quick_and_final(tmp_path):
+    """Closing a client whose BMC is gone fails once, fast, and leaves nothing for
+    sushy's ``__del__`` to retry (~30 s) in whatever thread collects the garbage."""
+    doomed = Bmc(tmp_path, name='doomed').start()
+    try:
+        info = driver_info.parse(doomed.driver_info())
+        client = connection.build(info.key())
+        assert client.auth.get_session_resource_id()
+    finally:
+        doomed.stop()
+    start = time.monotonic()
+    with pytest.raises(sushy_exc.ConnectionError):
+        client.close()
+    assert client.auth.get_session_resource_id() is None
+    del client
+    gc.collect()
+    assert time.monotonic() - start < 2
 
 
 # -- driver_info ---------------------------------------------------------------

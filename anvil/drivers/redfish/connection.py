@@ -36,10 +36,18 @@ class Client:
     connector: sushy_connector.Connector
 
     def close(self):
-        """Delete the Redfish session (if any) and close the HTTP connections."""
+        """Delete the Redfish session (if any) and close the HTTP connections.
+
+        Raises sushy ConnectionError when the BMC cannot be reached; the
+        session is forgotten all the same, so sushy's ``__del__`` does not
+        try again (with its retries) in whatever thread collects the garbage.
+        """
         try:
             self.auth.close()
         finally:
+            forget = getattr(self.auth, 'reset_session_attrs', None)
+            if forget is not None:
+                forget()
             self.connector.close()
 
 

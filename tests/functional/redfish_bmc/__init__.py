@@ -8,6 +8,7 @@ Helpers read its counters, inject faults and expire sessions through the
 ``/_test/`` controls.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import uuid
 import bcrypt
 import requests
 import sushy
+from sushy import auth as sushy_auth
 
 from tests.functional.deployment import BIN, Process, free_port, wait_for
 
@@ -117,7 +119,17 @@ class Bmc:
     def subscription_headers(self):
         return requests.get(self.url + '/_test/subscription_headers', timeout=5).json()
 
+    @contextlib.contextmanager
     def sushy(self):
-        """A sushy client of the test's own, to look at the BMC's state."""
-        return sushy.Sushy(self.url, username=USER, password=self.users[USER],
-                           auth=None, read_timeout=10)
+        """A sushy root of the test's own, to look at the BMC's state; logged out after.
+
+        (Left to sushy's ``__del__``, the logout would run at some later garbage
+        collection, maybe after this BMC stopped, retrying for ~30 s.)
+        """
+        auth = sushy_auth.SessionOrBasicAuth(username=USER, password=self.users[USER])
+        root = sushy.Sushy(self.url, auth=auth, read_timeout=10, server_side_retries=1,
+                           server_side_retries_delay=0.1)
+        try:
+            yield root
+        finally:
+            auth.close()
