@@ -1,6 +1,6 @@
 """Sushy clients built from ``[redfish]`` options, and the one way vendor code uses them.
 
-``Bmcs.session(info, method, what)`` is a context manager yielding the
+``Bmcs.session(info, method, subject)`` is a context manager yielding the
 sushy service root for a node's BMC from the shared cache; any sushy
 failure inside it becomes an anvil error (``errors.translate``), and a
 client that failed authentication or connection is dropped from the cache
