@@ -23,7 +23,15 @@ from anvil.common.config import CONF
 LOG = log.getLogger(__name__)
 
 
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def main(argv=None):
+    # Block the stop signals in every thread (threads inherit the mask) and wait
+    # for them synchronously below. A Python handler would only run in the main
+    # thread, and a signal the kernel hands to another thread does not wake a
+    # main thread blocked on a lock: SIGTERM could go unnoticed.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     common.parse_args(argv, prog='anvil')
     from anvil.common import local_rpc
     from anvil.conductor import hash_ring, rpcapi
@@ -39,9 +47,6 @@ def main(argv=None):
     app = common.build_api_app(rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
     server = wsgi.Server((CONF.api.host_ip, CONF.api.port), app,
                          numthreads=CONF.api.api_threads, server_name='anvil')
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')
     thread.start()
@@ -49,7 +54,7 @@ def main(argv=None):
     print('anvil is running at %s  (database: %s)\n'
           'Try: OS_AUTH_TYPE=none OS_ENDPOINT=%s baremetal driver list\n'
           'Stop with Ctrl-C.' % (url, CONF.database.connection, url), flush=True)
-    stop.wait()
+    signal.sigwait(_STOP_SIGNALS)
     LOG.info('Stopping anvil')
     server.stop()
     conductor.stop()
