@@ -12,11 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 
 import requests
 import sqlalchemy
+
+from tests import polling
 
 BIN = os.path.dirname(sys.executable)
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
@@ -29,15 +30,8 @@ def free_port():
 
 
 def wait_for(predicate, timeout=30.0, interval=0.05, what='condition'):
-    """Poll ``predicate`` until it returns a true value; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('%s not met within %s s' % (what, timeout))
-        time.sleep(interval)
+    """``tests.polling.wait_for`` with the longer defaults real processes need."""
+    return polling.wait_for(predicate, timeout, interval, what)
 
 
 def write_config(path, sections):

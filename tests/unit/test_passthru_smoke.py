@@ -1,20 +1,10 @@
 """The thin thread in one process: API -> local dispatcher -> conductor -> lock -> driver."""
 
-import time
 
 from anvil.db import api as db_api
 from anvil.db import history
+from tests.polling import wait_for
 from tests.unit.conftest import LATEST
-
-
-def _wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError('condition not met within %s s' % timeout)
 
 
 def test_sync_method_returns_value_and_releases_lock(client, node):
@@ -32,7 +22,7 @@ def test_async_method_202_and_outcome_in_history(client, node):
     assert resp.data == b''
     assert 'Content-Type' not in resp.headers
     request_id = resp.headers['x-openstack-request-id']
-    events = _wait_for(lambda: [e for e in history.list_events(node_id(node))
+    events = wait_for(lambda: [e for e in history.list_events(node_id(node))
                                 if 'succeeded' in e['event']])
     assert events[0]['request_id'] == request_id
     assert db_api.get_node('fake1')['reservation'] is None

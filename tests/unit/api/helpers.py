@@ -1,10 +1,10 @@
 """Helpers for API tests: Ironic's error body, history polling."""
 
 import json
-import time
 
 from anvil.db import api as db_api
 from anvil.db import history
+from tests.polling import wait_for
 
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
 
@@ -22,18 +22,6 @@ def fault(resp):
     assert inner['faultcode'] == ('Client' if resp.status_code < 500 else 'Server')
     assert inner['debuginfo'] is None
     return inner['faultstring']
-
-
-def wait_for(predicate, timeout=5.0):
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('condition not met within %s s' % timeout)
-        time.sleep(0.01)
 
 
 def events(node_uuid):

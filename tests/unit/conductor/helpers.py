@@ -1,20 +1,7 @@
 """Polling with a deadline, and reading a node's history."""
 
-import time
-
 from anvil.db import history
-
-
-def wait_for(predicate, timeout=5.0):
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('condition not met within %s s' % timeout)
-        time.sleep(0.01)
+from tests.polling import wait_for
 
 
 def event_texts(node_id):
