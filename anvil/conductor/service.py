@@ -16,6 +16,7 @@ from oslo_service import service
 from anvil.common import rpc
 from anvil.common.config import CONF
 from anvil.conductor import manager as conductor_manager
+from anvil.conductor import orphan_queues
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
 from anvil.db import engine as db_engine
@@ -36,6 +37,7 @@ class ConductorService(service.Service):
         self._stop_event = threading.Event()
         self._beat_lock = threading.Lock()
         self._periodic = None
+        self._orphans = None
         self._stopped = False
         #: False when stop() had to give up on running methods (their locks freed)
         self.stopped_cleanly = True
@@ -53,6 +55,7 @@ class ConductorService(service.Service):
         if self._with_rpc_server:
             self._server = rpc.get_server(self.host, [self.manager])
             self._server.start()
+            self._orphans = orphan_queues.OrphanQueues(self.host, self.manager)
         self._periodic = threading.Thread(target=self._periodic_loop, daemon=True,
                                           name='anvil-conductor-periodic')
         self._periodic.start()
@@ -74,6 +77,9 @@ class ConductorService(service.Service):
             try:
                 with self._beat_lock:
                     db_conductors.heartbeat(self.host, online=not self._stopped)
+                    if self._orphans is not None and not self._stopped:
+                        self._orphans.refresh(db_conductors.list_conductors(
+                            CONF.conductor.heartbeat_timeout))
                 released = db_conductors.release_stale_reservations(
                     CONF.conductor.heartbeat_timeout)
                 if released:
@@ -107,6 +113,7 @@ class ConductorService(service.Service):
                       'process must exit now so they cannot go on unlocked', timeout)
         if self._server is not None:
             time.sleep(max(0.0, drain_until - time.monotonic()))
+            self._orphans.stop()
             self._server.stop()
             self._server.wait()
         for hardware_type in self.manager.hardware_types.values():

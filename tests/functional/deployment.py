@@ -18,6 +18,7 @@ import requests
 import sqlalchemy
 
 from tests import polling
+from tests.functional import services
 
 BIN = os.path.dirname(sys.executable)
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
@@ -171,6 +172,11 @@ class Deployment:
         # the API re-reads the topology after metadata_cache_ttl
         wait_for(lambda: name in self.get('/v1/drivers/fake-hardware').json().get('hosts', []),
                  timeout, what='%s serving fake-hardware' % name)
+        # and no survivor still reads its queue from the time it was dead (no
+        # queue at all: the in-process dispatcher of the all-in-one)
+        queue = '%s.%s' % (self.topic, name)
+        wait_for(lambda: services.queue_consumers(queue) in (1, None), timeout,
+                 what='%s the only reader of its queue' % name)
 
     # -- HTTP -------------------------------------------------------------
 
@@ -267,7 +273,6 @@ def fault(resp):
 @contextlib.contextmanager
 def running_deployment(workdir, extra=None, conductors=2):
     """A started Deployment on a PostgreSQL database of its own; stopped and dropped after."""
-    from tests.functional import services
     services.require_rabbit()
     database = services.postgres_database()
     dep = Deployment(workdir, database.url, services.RABBIT_URL, conductors, extra)

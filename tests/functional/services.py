@@ -6,13 +6,16 @@ no database). Without a service the tests skip with the reason, unless
 ANVIL_TEST_REQUIRE_SERVICES=1 (as .ci/run sets), where a missing one fails.
 """
 
+import contextlib
 import os
 import socket
 import urllib.parse
 import uuid
 
+import kombu
 import pytest
 import sqlalchemy as sa
+from amqp import exceptions as amqp_exceptions
 
 RABBIT_URL = os.environ.get('ANVIL_TEST_RABBIT_URL', 'rabbit://guest:guest@127.0.0.1:5672/')
 PG_URL = os.environ.get('ANVIL_TEST_PG_URL', 'postgresql+psycopg2://postgres@127.0.0.1:5432')
@@ -76,3 +79,18 @@ def postgres_database():
 def mysql_database():
     require('MariaDB', MYSQL_URL, 3306)
     return TemporaryDatabase(MYSQL_URL).create()
+
+
+@contextlib.contextmanager
+def amqp_channel():
+    with kombu.Connection(RABBIT_URL.replace('rabbit://', 'amqp://', 1)) as conn:
+        yield conn.channel()
+
+
+def queue_consumers(queue):
+    """Consumers of ``queue`` on RabbitMQ (None when there is no such queue)."""
+    with amqp_channel() as channel:
+        try:
+            return channel.queue_declare(queue=queue, passive=True).consumer_count
+        except amqp_exceptions.NotFound:
+            return None

@@ -8,13 +8,10 @@ node lock behind, even with a method running; a restart on the same
 oslo``).
 """
 
-import contextlib
 import os
 import re
 
-import kombu
 import pytest
-from amqp import exceptions as amqp_exceptions
 
 from anvil.db import migration
 from tests.functional import services
@@ -128,21 +125,6 @@ def test_sigterm_with_a_method_running_then_restart(aio):
 
 # -- rpc_transport = oslo -------------------------------------------------------
 
-@contextlib.contextmanager
-def amqp_channel():
-    with kombu.Connection(services.RABBIT_URL.replace('rabbit://', 'amqp://', 1)) as conn:
-        yield conn.channel()
-
-
-def consumers(queue):
-    """Consumers of ``queue`` on RabbitMQ (None when there is no such queue)."""
-    with amqp_channel() as channel:
-        try:
-            return channel.queue_declare(queue=queue, passive=True).consumer_count
-        except amqp_exceptions.NotFound:
-            return None
-
-
 def test_all_in_one_over_rabbitmq(tmp_path):
     services.require_rabbit()
     with running_all_in_one(tmp_path, rpc_transport='oslo',
@@ -150,12 +132,12 @@ def test_all_in_one_over_rabbitmq(tmp_path):
         queue = '%s.%s' % (aio.topic, aio.host)
         try:
             # the conductor really listens on the bus, on this run's own topic
-            assert consumers(queue) >= 1
+            assert services.queue_consumers(queue) >= 1
             exercise_passthru(aio)
             assert aio.stop() == 0, aio.logs()
-            assert consumers(queue) in (0, None)  # no consumer left (or queue gone)
+            assert services.queue_consumers(queue) in (0, None)  # no consumer left (or queue gone)
             assert aio.query('SELECT reservation FROM nodes WHERE reservation IS NOT NULL') == []
         finally:
-            with amqp_channel() as channel:
+            with services.amqp_channel() as channel:
                 for name in (queue, aio.topic):
                     channel.queue_delete(name)

@@ -1,0 +1,65 @@
+"""Read the RPC queues of conductors that are not alive, so no message waits forever.
+
+RabbitMQ keeps a conductor's queue when the conductor dies or stops. Until
+the APIs notice (its heartbeat goes stale, or they re-read the topology), a
+cast routed to it gets its 202 and then waits in that queue: lost, unless the
+conductor comes back. So every live conductor also consumes the queues of
+conductors that are not alive and were seen in the last ``WINDOW``. What it
+reads goes to its own manager, the same path as its own messages: a cast older
+than ``[conductor] async_cast_ttl`` is recorded as expired, a fresh one runs
+under the node's lock, and a call whose caller is still waiting is answered.
+Several survivors may read the same queue; each message goes to one of them.
+"""
+
+import datetime
+
+from oslo_log import log
+
+from anvil.common import rpc
+from anvil.db.engine import utcnow
+
+LOG = log.getLogger(__name__)
+
+#: Queues of conductors silent for longer than this are left alone.
+WINDOW = datetime.timedelta(days=1)
+
+
+class OrphanQueues:
+    """Extra RPC servers, one per dead conductor, all feeding ``manager``."""
+
+    def __init__(self, host, manager):
+        self.host = host
+        self.manager = manager
+        self._servers = {}
+
+    def refresh(self, conductors):
+        """Start reading newly dead conductors' queues, stop for revived ones.
+
+        ``conductors`` is ``db.conductors.list_conductors()``'s answer.
+        """
+        cutoff = utcnow() - WINDOW
+        dead = {c['hostname'] for c in conductors
+                if not c['alive'] and c['hostname'] != self.host
+                and c['heartbeat_at'] >= cutoff}
+        for hostname in sorted(dead - set(self._servers)):
+            server = rpc.get_server(hostname, [self.manager])
+            server.start()
+            self._servers[hostname] = server
+            LOG.info('%s now reads the RPC queue of %s, which is not alive',
+                     self.host, hostname)
+        for hostname in sorted(set(self._servers) - dead):
+            self._stop(hostname)
+            LOG.info('%s stopped reading the RPC queue of %s', self.host, hostname)
+
+    def _stop(self, hostname):
+        server = self._servers.pop(hostname)
+        server.stop()
+        server.wait()
+
+    def stop(self):
+        for hostname in list(self._servers):
+            self._stop(hostname)
+
+    @property
+    def hosts(self):
+        return sorted(self._servers)
