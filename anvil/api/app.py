@@ -11,6 +11,7 @@ import flask
 from oslo_middleware import request_id
 
 from anvil.api import conductors, drivers, errors, microversion, node_history, nodes, passthru, root
+from anvil.api.openapi import bp as openapi_bp
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
 from anvil.conductor import hash_ring, rpcapi
@@ -30,20 +31,23 @@ def _before_request():
 def _after_request(response):
     code = response.status_code
     response.status = '%d %s' % (code, http.HTTPStatus(code).phrase)
-    if code != 406:
-        microversion.add_headers(response, flask.g.get('api_version', microversion.MIN_VERSION))
+    # Min/Max on every answer, a 406 too (clients negotiate from them); the version
+    # served on every answer but the 406 for an unparsable or unsupported version
+    version = flask.g.get('api_version', None if code == 406 else microversion.MIN_VERSION)
+    microversion.add_headers(response, version)
     return response
 
 
 def create_app(conductor_api=None):
     """Build the WSGI app. ``conductor_api`` defaults to the oslo.messaging client."""
-    app = flask.Flask('anvil')
+    app = flask.Flask('anvil', static_folder=None)  # no /static route: API only
     app.config['MAX_CONTENT_LENGTH'] = CONF.api.max_request_body_size
     app.config['CONDUCTOR_API'] = conductor_api or rpcapi.ConductorAPI(
         hash_ring.TopologyCache())
     app.url_map.strict_slashes = False
     for module in (root, nodes, passthru, drivers, conductors, node_history):
         app.register_blueprint(module.bp)
+    app.register_blueprint(openapi_bp)  # GET /v1/openapi.json
     errors.register(app)
     app.before_request(_before_request)
     app.after_request(_after_request)

@@ -42,8 +42,10 @@ def handle_http(e):
         limit = flask.current_app.config.get('MAX_CONTENT_LENGTH')
         return error_response(413, exception.PayloadTooLarge(limit=limit).message)
     if e.code == 405:
-        return error_response(405, 'The method %s is not allowed for this resource.'
-                              % flask.request.method)
+        response = error_response(405, 'The method %s is not allowed for this resource.'
+                                  % flask.request.method)
+        response.headers['Allow'] = ', '.join(e.valid_methods or ())  # RFC 9110: a must
+        return response
     if e.code == 404:
         return error_response(404, 'The resource could not be found.')
     return error_response(e.code, e.description or e.name)

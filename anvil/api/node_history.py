@@ -12,6 +12,7 @@ bp = flask.Blueprint('node_history', __name__)
 
 _LIST_FIELDS = ('uuid', 'created_at', 'severity', 'event', 'request_id')
 _DETAIL_FIELDS = _LIST_FIELDS + ('event_type', 'conductor', 'user')
+_MAX_LIMIT = 1000
 
 
 def _view(node_uuid, event, fields):
@@ -33,7 +34,10 @@ def list_history(ident):
     detail = flask.request.args.get('detail', '').lower() == 'true'
     fields = _DETAIL_FIELDS if detail else _LIST_FIELDS
     limit = flask.request.args.get('limit', type=int)
-    events = history.list_events(node['id'], limit)
+    if limit is not None and limit < 0:  # LIMIT -1 is an error on PostgreSQL (500)
+        raise exception.InvalidParameterValue(err='Limit must be positive')
+    # capped as for nodes: a LIMIT past 64 bits is a database error (500)
+    events = history.list_events(node['id'], min(limit, _MAX_LIMIT) if limit else None)
     return json_response({'history': [_view(node['uuid'], e, fields) for e in events]})
 
 
