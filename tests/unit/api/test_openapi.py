@@ -447,6 +447,25 @@ def test_served_document_is_the_packaged_one(client):
         assert yaml.safe_load(f) == DOC
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (safe_load keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key, _ in node.value:
+            if key.tag != 'tag:yaml.org,2002:merge':
+                assert key.value not in seen, 'key %r twice at %s' % (key.value, key.start_mark)
+                seen.add(key.value)
+        return super().construct_mapping(node, deep)
+
+
+def test_no_key_is_given_twice():
+    with open(openapi.__file__.replace('openapi.py', 'openapi.yaml')) as f:
+        assert yaml.load(f, Loader=_StrictLoader) == DOC
+    with pytest.raises(AssertionError, match="key 'a' twice"):
+        yaml.load('x:\n  a: 1\n  a: 2\n', Loader=_StrictLoader)
+
+
 def test_operation_ids_are_unique():
     ids = [DOC['paths'][p][v]['operationId'] for p, v in operations()]
     assert len(ids) == len(set(ids))
