@@ -1,4 +1,4 @@
-.PHONY: run test unit functional lint sample-config
+.PHONY: run test unit functional lint sample-config bench bench-quick
 
 run:            ## install and start the all-in-one on 127.0.0.1:6385
 	tools/run-all-in-one.sh
@@ -17,3 +17,9 @@ lint:
 
 sample-config:  ## regenerate etc/anvil/anvil.conf.sample
 	tools/venv.sh && .venv/bin/oslo-config-generator --config-file tools/config-generator.conf
+
+bench:          ## benchmark (issue 6): anvil vs this machine's floor, ~12 min; bench/results/
+	tools/venv.sh && .venv/bin/python -m bench.run
+
+bench-quick:    ## the same, 3 s per scenario and 1 repetition (~3 min)
+	tools/venv.sh && .venv/bin/python -m bench.run --quick
