@@ -41,6 +41,12 @@ def _encode_return(value, attach):
     return {'return': value, 'attach': attach}
 
 
+def _same_vendor(routing, node):
+    """True when ``node`` has the driver and vendor interface the method was resolved for."""
+    return (routing['driver'] == node['driver']
+            and routing['vendor_interface'] == node['vendor_interface'])
+
+
 class ConductorManager:
     """Endpoints served on ``<topic>.<host>``."""
 
@@ -107,12 +113,15 @@ class ConductorManager:
 
     @oslo_messaging.expected_exceptions(exception.AnvilException)
     def vendor_passthru(self, context, node_id, driver_method, http_method, info,
-                        sent_at=None):
+                        sent_at=None, driver=None, vendor_interface=None):
         """Run node vendor ``method`` under the node's lock.
 
         Sync (call): returns {'return', 'attach'[, 'encoding']}. Async (cast):
         hands the method to the worker pool and records its outcome in the
-        node's history.
+        node's history. ``driver`` and ``vendor_interface`` are the node's as
+        the API read them: with them a sync call resolves the method without
+        reading the node first, and checks them against the node it locked (a
+        node whose driver or interface changed meanwhile is resolved again).
         :raises: NodeNotFound, DriverNotFound, NoHandlerForMethod,
             UnsupportedHTTPMethod, InvalidParameterValue, NodeLocked,
             ConductorShuttingDown, DriverOperationError (or the driver's own
@@ -123,14 +132,21 @@ class ConductorManager:
             return async_outcome.accept_node_cast(self, context, node_id, method,
                                                   http_method, info, sent_at)
         self._refuse_when_stopping()
-        node = db_api.get_node_by_id(node_id)
-        vendor = self._vendor(node['driver'], node['vendor_interface'])
-        func, meta = self._method(vendor, base.NODE, method, http_method, info)
-        with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
-                                purpose='vendor passthru %s' % method) as task:
-            vendor.validate(task, method, **info)
-            return _encode_return(self.run_driver(func, method, task, http_method, info),
-                                  meta.attach)
+        if driver is not None:
+            routing = {'driver': driver, 'vendor_interface': vendor_interface}
+        else:  # a caller that sends no routing fields
+            routing = db_api.get_node_by_id(node_id)
+        for _attempt in range(3):
+            vendor = self._vendor(routing['driver'], routing['vendor_interface'])
+            func, meta = self._method(vendor, base.NODE, method, http_method, info)
+            with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
+                                    purpose='vendor passthru %s' % method) as task:
+                if _same_vendor(routing, task.node):
+                    vendor.validate(task, method, **info)
+                    return _encode_return(self.run_driver(func, method, task, http_method,
+                                                          info), meta.attach)
+            routing = task.node  # changed since the API read it: resolve again, unlocked
+        raise exception.NodeLocked(node=task.node['uuid'], host=self.host)
 
     @oslo_messaging.expected_exceptions(exception.AnvilException)
     def driver_vendor_passthru(self, context, driver_name, driver_method, http_method, info,

@@ -135,13 +135,15 @@ class ConductorAPI:
         """Run node ``method`` on the node's owner.
 
         Returns {'return': value, 'attach': bool} for sync methods, None once an
-        async one is sent. Raises the conductor's exceptions (see the manager)
-        and the transport ones above.
+        async one is sent. The node's driver and vendor interface ride along,
+        so the conductor need not read the node before locking it. Raises the
+        conductor's exceptions (see the manager) and the transport ones above.
         """
         return self._route('cast' if async_call else 'call', ctx,
                            lambda topology: topology.owner(node), 'vendor_passthru',
                            node_id=node['id'], driver_method=method, http_method=http_method,
-                           info=info)
+                           info=info, driver=node['driver'],
+                           vendor_interface=node['vendor_interface'])
 
     def driver_vendor_passthru(self, ctx, driver, method, http_method, info, async_call):
         """Run driver ``method`` on any live conductor of ``driver``; as vendor_passthru."""
