@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -193,7 +194,11 @@ def main(argv=None):
         if args.serve:
             print('anvil at %s, processes %s; Ctrl-C stops' % (url, bench.dep.processes()),
                   flush=True)
-            signal.sigwait([signal.SIGINT, signal.SIGTERM])
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+            while not stop.wait(1):
+                pass
             return
         wrk.run(url, sc.verb, sc.path, sc.nodes, sc.conns, 3, sc.body, sc.prefix)  # warm up
         time.sleep(1.5)
