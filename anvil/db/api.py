@@ -20,13 +20,22 @@ from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
 NODES = models.Node.__table__
 NODE_COLUMNS = tuple(c.name for c in NODES.columns)
 
-
-def _ident_clause(ident, allow_name=True):
-    if uuidutils.is_uuid_like(ident):
-        return NODES.c.uuid == ident
-    if allow_name:
-        return NODES.c.name == ident
-    return None
+# The statements of every passthru call, built once with bound parameters: a
+# statement built per call costs more than running it (SQLAlchemy constructs
+# it and derives its cache key each time; a reused one has both memoized).
+_BY_UUID = sa.select(NODES).where(NODES.c.uuid == sa.bindparam('ident'))
+_BY_NAME = sa.select(NODES).where(NODES.c.name == sa.bindparam('ident'))
+_BY_ID = sa.select(NODES).where(NODES.c.id == sa.bindparam('node_id'))
+_HOLDER = sa.select(NODES.c.uuid, NODES.c.reservation).where(
+    NODES.c.id == sa.bindparam('node_id'))
+_RESERVE = (sa.update(NODES)
+            .where(NODES.c.id == sa.bindparam('node_id'), NODES.c.reservation.is_(None))
+            .values(reservation=sa.bindparam('host')))
+_RESERVE_RETURNING = _RESERVE.returning(*NODES.c)
+_RELEASE = (sa.update(NODES)
+            .where(NODES.c.id == sa.bindparam('node_id'),
+                   NODES.c.reservation == sa.bindparam('host'))
+            .values(reservation=None))
 
 
 def _row(row):
@@ -35,19 +44,23 @@ def _row(row):
 
 def get_node(ident, allow_name=True):
     """One node by UUID or (if allowed) name. Raises NodeNotFound."""
-    clause = _ident_clause(ident, allow_name)
-    if clause is not None:
-        with reader() as conn:
-            row = conn.execute(sa.select(NODES).where(clause)).first()
-        if row is not None:
-            return _row(row)
-    raise exception.NodeNotFound(node=ident)
+    if uuidutils.is_uuid_like(ident):
+        query = _BY_UUID
+    elif allow_name:
+        query = _BY_NAME
+    else:
+        raise exception.NodeNotFound(node=ident)
+    with reader() as conn:
+        row = conn.execute(query, {'ident': ident}).first()
+    if row is None:
+        raise exception.NodeNotFound(node=ident)
+    return _row(row)
 
 
 def get_node_by_id(node_id):
     """One node by its integer id. Raises NodeNotFound."""
     with reader() as conn:
-        row = conn.execute(sa.select(NODES).where(NODES.c.id == node_id)).first()
+        row = conn.execute(_BY_ID, {'node_id': node_id}).first()
     if row is None:
         raise exception.NodeNotFound(node=node_id)
     return _row(row)
@@ -156,14 +169,12 @@ def _take(conn, host, node_id):
     Where the dialect supports UPDATE … RETURNING (PostgreSQL, SQLite) this is
     one statement; elsewhere (MariaDB) the row is read back after the UPDATE.
     """
-    stmt = (sa.update(NODES)
-            .where(NODES.c.id == node_id, NODES.c.reservation.is_(None))
-            .values(reservation=host))
+    params = {'node_id': node_id, 'host': host}
     if conn.dialect.update_returning:
-        return conn.execute(stmt.returning(*NODES.c)).first()
-    if conn.execute(stmt).rowcount != 1:
+        return conn.execute(_RESERVE_RETURNING, params).first()
+    if conn.execute(_RESERVE, params).rowcount != 1:
         return None
-    return conn.execute(sa.select(NODES).where(NODES.c.id == node_id)).first()
+    return conn.execute(_BY_ID, params).first()
 
 
 @retry_on_deadlock
@@ -181,8 +192,7 @@ def reserve_node(host, node_id, history=None):
             if history:
                 db_history.insert_event(conn, node_id, history)
             return _row(row)
-        row = conn.execute(sa.select(NODES.c.uuid, NODES.c.reservation)
-                           .where(NODES.c.id == node_id)).first()
+        row = conn.execute(_HOLDER, {'node_id': node_id}).first()
     if row is None:
         raise exception.NodeNotFound(node=node_id)
     raise exception.NodeLocked(node=row.uuid, host=row.reservation)
@@ -195,10 +205,7 @@ def release_node(host, node_id, history=None):
     ``history`` is recorded in the same transaction (whoever held the lock).
     """
     with writer() as conn:
-        released = conn.execute(
-            sa.update(NODES)
-            .where(NODES.c.id == node_id, NODES.c.reservation == host)
-            .values(reservation=None)).rowcount == 1
+        released = conn.execute(_RELEASE, {'node_id': node_id, 'host': host}).rowcount == 1
         if history:
             db_history.insert_event(conn, node_id, history)
         return released
