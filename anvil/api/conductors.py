@@ -1,8 +1,17 @@
-"""Conductors: live and dead, their hardware types and groups."""
+"""Conductors: live and dead, their hardware types and groups (API 1.49 on).
+
+The list pages like Ironic's (``limit``, ``marker`` = a hostname, ``next``)
+and sorts by ``sort_key``/``sort_dir``; the conductor table is small, so
+sorting and paging happen here on the one read.
+"""
+
+import urllib.parse
 
 import flask
 
 from anvil.api import links, microversion
+from anvil.api.node_view import timestamp
+from anvil.api.query_args import boolean, check_known, split_fields
 from anvil.api.responses import json_response
 from anvil.common import exception
 from anvil.common.config import CONF
@@ -12,29 +21,25 @@ bp = flask.Blueprint('conductors', __name__)
 
 _LIST_FIELDS = ('hostname', 'conductor_group', 'alive')
 _DETAIL_FIELDS = _LIST_FIELDS + ('drivers', 'created_at', 'updated_at')
+_SORT_KEYS = ('id', 'hostname', 'conductor_group', 'created_at', 'updated_at')
+_MAX_LIMIT = 1000
 
 
 def _view(cond, fields):
     out = {}
     for field in fields:
         value = cond.get(field)
-        if field in ('created_at', 'updated_at') and value is not None:
-            value = value.isoformat() + '+00:00'
-        out[field] = value
+        out[field] = timestamp(value) if field in ('created_at', 'updated_at') else value
     out['links'] = links.make_links('conductors', cond['hostname'])
     return out
 
 
 def _fields(default):
     raw = flask.request.args.get('fields')
-    if not raw:
+    if raw is None:
         return default
-    fields = tuple(f.strip() for f in raw.split(',') if f.strip())
-    unknown = sorted(set(fields) - set(_DETAIL_FIELDS))
-    if unknown:
-        raise exception.InvalidParameterValue(err='Field(s) "%s" are not valid'
-                                              % ', '.join(unknown))
-    return fields
+    microversion.require(microversion.FIELDS_SELECTOR, 'The "fields" query parameter')
+    return split_fields(raw, _DETAIL_FIELDS + ('links',))
 
 
 def _check_version():
@@ -42,17 +47,74 @@ def _check_version():
         raise exception.NotFound()
 
 
+def _limit(raw):
+    try:
+        limit = _MAX_LIMIT if raw is None else int(raw)
+    except ValueError:
+        raise exception.InvalidParameterValue(
+            err='Invalid limit: %s (an integer is expected)' % raw) from None
+    if limit <= 0:
+        raise exception.InvalidParameterValue(err='Limit must be positive')
+    return min(limit, _MAX_LIMIT)
+
+
+def _sorted(conds, key, direction):
+    if direction not in ('asc', 'desc'):
+        raise exception.InvalidParameterValue(
+            err="Invalid sort direction: %s. Acceptable values are 'asc' or 'desc'"
+                % direction)
+    if key not in _SORT_KEYS:
+        raise exception.InvalidParameterValue(
+            err='The sort_key value %s is an invalid field for sorting; conductors sort by: '
+                '%s' % (key, ', '.join(_SORT_KEYS)))
+    # None sorts lowest, as for nodes; ties broken by id
+    return sorted(conds, key=lambda c: (c[key] is not None, c[key], c['id']),
+                  reverse=direction == 'desc')
+
+
+def _after(conds, marker):
+    if marker is None:
+        return conds
+    for i, cond in enumerate(conds):
+        if cond['hostname'] == marker:
+            return conds[i + 1:]
+    raise exception.ConductorNotFound(conductor=marker)
+
+
+def _next_link(page, limit):
+    if len(page) != limit:
+        return None
+    query = [(k, v) for k, v in flask.request.args.items(multi=True)
+             if k not in ('limit', 'marker')]
+    query += [('limit', limit), ('marker', page[-1]['hostname'])]
+    return '%s%s?%s' % (links.base_url(), flask.request.path,
+                        urllib.parse.urlencode(query, safe=','))
+
+
 @bp.route('/v1/conductors', methods=['GET'])
 def list_conductors():
     _check_version()
-    detail = flask.request.args.get('detail', '').lower() == 'true'
+    args = flask.request.args
+    check_known(args, ('detail', 'fields', 'limit', 'marker', 'sort_key', 'sort_dir'))
+    detail = 'detail' in args and boolean('detail', args['detail'])
+    if detail and 'fields' in args:
+        raise exception.InvalidParameterValue(
+            err='Can not specify ?detail=True and fields in the same request.')
     fields = _fields(_DETAIL_FIELDS if detail else _LIST_FIELDS)
-    conds = db_conductors.list_conductors(CONF.conductor.heartbeat_timeout)
-    return json_response({'conductors': [_view(c, fields) for c in conds]})
+    limit = _limit(args.get('limit'))
+    conds = _sorted(db_conductors.list_conductors(CONF.conductor.heartbeat_timeout),
+                    args.get('sort_key', 'id'), args.get('sort_dir', 'asc'))
+    page = _after(conds, args.get('marker'))[:limit]
+    body = {'conductors': [_view(c, fields) for c in page]}
+    next_link = _next_link(page, limit)
+    if next_link:
+        body['next'] = next_link
+    return json_response(body)
 
 
 @bp.route('/v1/conductors/<hostname>', methods=['GET'])
 def show_conductor(hostname):
     _check_version()
+    check_known(flask.request.args, ('fields',))
     cond = db_conductors.get_conductor(hostname, CONF.conductor.heartbeat_timeout)
     return json_response(_view(cond, _fields(_DETAIL_FIELDS)))

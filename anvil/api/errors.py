@@ -3,9 +3,25 @@
 Body: ``{"error_message": "<JSON of faultcode, faultstring, debuginfo>"}``;
 faultcode "Client" for 4xx, "Server" for 5xx. Expected errors are logged
 at INFO or WARNING without a traceback; only unexpected ones get a trace.
+
+A 409 NodeLocked and every 503 (nothing ran: safe to send again) carry
+``Retry-After`` in seconds (see ``retry_after``). openstacksdk, through
+keystoneauth, waits that long between its retries of a 409/503 instead of
+its own 0.5-8 s backoff. A 409 that retrying cannot fix (duplicate name or
+UUID) and a 504 (the method may have run) carry none.
+
+Not to python-ironicclient (the ``baremetal`` CLI), known by its
+User-Agent: its error factory passes the header on as ``retry_after=`` to
+exception classes that do not take it (only its 413 does), so any 4xx/5xx
+with Retry-After makes it fail with "HttpError.__init__() got an unexpected
+keyword argument 'retry_after'" -- no message, and none of its retries (it
+retries 409/503 5 times, 2 s apart, ``--max-retries``/``--retry-interval``,
+and reads no header). Ironic never sends the header, so the bug is latent
+there; it is in 6.3.0 and earlier.
 """
 
 import json
+import math
 
 import flask
 import oslo_messaging
@@ -14,6 +30,7 @@ from oslo_log import log
 
 from anvil.api import microversion
 from anvil.common import exception
+from anvil.common.config import CONF
 
 LOG = log.getLogger(__name__)
 
@@ -30,11 +47,39 @@ def _first_line(text):
     return str(text).split('\nTraceback', 1)[0].strip()
 
 
+def retry_after(e):
+    """Seconds a client should wait before sending again, or None (do not retry).
+
+    NodeLocked: the conductor already tried for attempts x interval, so wait
+    about as long again. No live conductor: the API sees a (re)started one
+    within ``[api] metadata_cache_ttl``. Bus unreachable, pool full, or a
+    conductor stopping: a short pause.
+    """
+    if isinstance(e, exception.NodeLocked):
+        waited = CONF.conductor.node_locked_retry_attempts * \
+            CONF.conductor.node_locked_retry_interval
+        return max(1, math.ceil(waited))
+    if isinstance(e, exception.NoFreeConductor):
+        return max(1, math.ceil(CONF.api.metadata_cache_ttl))
+    if e.code == 503:
+        return 1
+    return None
+
+
 def handle_anvil(e):
     level = LOG.warning if e.code >= 500 else LOG.info
     level('%s %s -> %d %s', flask.request.method, flask.request.path, e.code,
           _first_line(e))
-    return error_response(e.code, _first_line(e))
+    response = error_response(e.code, _first_line(e))
+    seconds = retry_after(e)
+    if seconds is not None and not _breaks_on_retry_after():
+        response.headers['Retry-After'] = str(seconds)
+    return response
+
+
+def _breaks_on_retry_after():
+    """True for python-ironicclient, which crashes on an error with Retry-After."""
+    return 'python-ironicclient' in flask.request.headers.get('User-Agent', '')
 
 
 def handle_http(e):

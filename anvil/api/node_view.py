@@ -1,70 +1,135 @@
-"""How a node looks on the wire: fields, masking of secrets, links, ``fields=``."""
+"""How a node looks on the wire: Ironic's node fields, version gates, masked secrets, ``fields=``.
+
+A node carries every field Ironic's node has, so the ``baremetal`` CLI and
+openstacksdk find what they read. The fields anvil keeps come from the row
+(``STORED_FIELDS``); ``conductor`` is the owner on the hash ring; the Ironic
+fields anvil does not manage (provisioning, ownership, RAID, ...) always have
+the value in ``UNMANAGED``. Each field appears from the API version that
+introduced it in Ironic (``VERSIONED_FIELDS``).
+"""
+
+import functools
 
 from anvil.api import links, microversion
+from anvil.api.query_args import split_fields
 from anvil.common import exception
 from anvil.db.models import INTERFACE_FIELDS
 
 SECRET_MARKERS = ('password', 'secret', 'token', 'key', 'credential')
 MASK = '******'
+#: What ``GET /v1/nodes`` shows without ``fields`` or ``detail`` (Ironic's default).
 LIST_FIELDS = ('uuid', 'name', 'instance_uuid', 'power_state', 'provision_state',
                'maintenance')
-DETAIL_FIELDS = (
+#: Columns of anvil's nodes table shown as they are (timestamps and secrets formatted).
+STORED_FIELDS = (
     'uuid', 'name', 'driver', 'driver_info', 'extra', 'properties', 'reservation',
-    'conductor', 'conductor_group', 'last_error', 'maintenance', 'provision_state',
-    'power_state', 'instance_uuid', 'created_at', 'updated_at') + INTERFACE_FIELDS
+    'conductor_group', 'last_error', 'maintenance', 'provision_state', 'power_state',
+    'created_at', 'updated_at') + INTERFACE_FIELDS
+#: Ironic node fields anvil does not manage, with the value they always have.
+UNMANAGED = {
+    'allocation_uuid': None, 'automated_clean': None, 'boot_mode': None,
+    'chassis_uuid': None, 'clean_step': {}, 'console_enabled': False, 'deploy_step': {},
+    'description': None, 'disable_power_off': False, 'driver_internal_info': {},
+    'fault': None, 'health': None, 'inspection_finished_at': None,
+    'inspection_started_at': None, 'instance_info': {}, 'instance_name': None,
+    'instance_uuid': None, 'lessee': None, 'maintenance_reason': None, 'network_data': {},
+    'owner': None, 'parent_node': None, 'protected': False, 'protected_reason': None,
+    'provision_updated_at': None, 'raid_config': {}, 'resource_class': None,
+    'retired': False, 'retired_reason': None, 'secure_boot': None, 'service_step': {},
+    'shard': None, 'target_power_state': None, 'target_provision_state': None,
+    'target_raid_config': {}, 'traits': [],
+}
+ALL_FIELDS = tuple(sorted(set(STORED_FIELDS) | set(UNMANAGED) | {'conductor'}))
+#: Minor API version from which Ironic shows a field (absent: always shown).
+VERSIONED_FIELDS = {
+    'driver_internal_info': 3, 'name': 5, 'inspection_finished_at': 6,
+    'inspection_started_at': 6, 'clean_step': 7, 'raid_config': 12,
+    'target_raid_config': 12, 'network_interface': 20, 'resource_class': 21,
+    'storage_interface': 33, 'traits': 37, 'rescue_interface': 38, 'bios_interface': 40,
+    'fault': 42, 'deploy_step': 44, 'conductor_group': 46, 'automated_clean': 47,
+    'protected': 48, 'protected_reason': 48, 'conductor': 49, 'owner': 50,
+    'description': 51, 'allocation_uuid': 52, 'retired': 61, 'retired_reason': 61,
+    'lessee': 65, 'network_data': 66, 'boot_mode': 75, 'secure_boot': 75, 'shard': 82,
+    'parent_node': 83, 'firmware_interface': 86, 'service_step': 87,
+    'disable_power_off': 95, 'instance_name': 104, 'health': 109,
+}
+VERSIONED_FIELDS.update({f: 31 for f in (
+    'boot_interface', 'console_interface', 'deploy_interface', 'inspect_interface',
+    'management_interface', 'power_interface', 'raid_interface', 'vendor_interface')})
 
 
-def mask_secrets(driver_info):
-    return {k: (MASK if any(m in k.lower() for m in SECRET_MARKERS) and v not in (None, '')
-                else v) for k, v in (driver_info or {}).items()}
+def since(field):
+    """The API version from which ``field`` exists."""
+    return (1, VERSIONED_FIELDS.get(field, 1))
 
 
-def _timestamp(value):
-    return value.isoformat() + '+00:00' if value is not None else None
+@functools.cache
+def fields_at(version):
+    """Every node field shown at ``version`` (a (major, minor) tuple)."""
+    return tuple(f for f in ALL_FIELDS if version >= since(f))
 
 
-def _allowed(field):
-    if field == 'conductor':
-        return microversion.at_least(microversion.CONDUCTOR_FIELD)
-    if field == 'conductor_group':
-        return microversion.at_least(microversion.CONDUCTOR_GROUP)
-    return True
+def _is_secret(key):
+    return any(marker in str(key).lower() for marker in SECRET_MARKERS)
+
+
+def mask_secrets(value):
+    """``value`` with every non-empty value under a secret-looking key replaced by ******.
+
+    Nested objects and lists are masked too (Ironic masks the same way).
+    """
+    if isinstance(value, dict):
+        return {k: MASK if _is_secret(k) and v not in (None, '') else mask_secrets(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
 
 
 def parse_fields(raw):
-    """``fields=a,b`` → tuple of names; 400 for a name nodes do not have."""
-    if not raw:
+    """``fields=a,b`` → tuple of names. 400 for a name nodes do not have; 406 for a
+    field newer than the request (and for ``fields`` itself before 1.8)."""
+    if raw is None:
         return None
-    fields = tuple(f.strip() for f in raw.split(',') if f.strip())
-    unknown = sorted(set(fields) - set(DETAIL_FIELDS) - {'links'})
-    if unknown:
-        raise exception.InvalidParameterValue(
-            err='Field(s) "%s" are not valid' % ', '.join(unknown))
-    return fields
+    microversion.require(microversion.FIELDS_SELECTOR, 'The "fields" query parameter')
+    fields = split_fields(raw, ALL_FIELDS + ('links',))
+    for field in fields:
+        if field != 'links':
+            microversion.require(since(field), 'The node field "%s"' % field)
+    return fields or None
 
 
 def node_to_dict(node, fields=None, topology=None):
-    """The wire form of a node row. ``topology`` resolves the ``conductor`` field."""
-    wanted = fields or DETAIL_FIELDS
-    out = {}
-    for field in wanted:
-        if field == 'links' or not _allowed(field):
-            continue
-        if field == 'driver_info':
-            out[field] = mask_secrets(node['driver_info'])
-        elif field in ('created_at', 'updated_at'):
-            out[field] = _timestamp(node[field])
-        elif field == 'conductor':
-            out[field] = _owner(node, topology)
-        elif field == 'instance_uuid':
-            out[field] = None
-        else:
-            out[field] = node[field]
+    """The wire form of a node row: ``fields`` (all at this version when None).
+
+    ``topology`` resolves the ``conductor`` field (None without it).
+    """
+    wanted = fields or fields_at(microversion.requested())
+    out = {f: _value(node, f, topology) for f in wanted if f != 'links'}
     out['links'] = links.make_links('nodes', node['uuid'])
     return out
 
 
-def _owner(node, topology):
+def _value(node, field, topology):
+    if field in UNMANAGED:
+        value = UNMANAGED[field]
+        return value.copy() if isinstance(value, (dict, list)) else value
+    if field == 'driver_info':
+        return mask_secrets(node['driver_info'] or {})
+    if field in ('created_at', 'updated_at'):
+        return timestamp(node[field])
+    if field == 'conductor':
+        return owner_of(node, topology)
+    return node[field]
+
+
+def timestamp(value):
+    """ISO 8601 with Ironic's explicit UTC offset; None stays None."""
+    return value.isoformat() + '+00:00' if value is not None else None
+
+
+def owner_of(node, topology):
+    """The conductor owning ``node`` on the hash ring, None when none serves it."""
     if topology is None:
         return None
     try:

@@ -110,6 +110,84 @@ def test_driver_show_unknown(target):
            r"The driver 'no-such-driver' is unknown\. \(HTTP 404\) " + REQUEST_ID)
 
 
+# Every column of `baremetal driver list --long` (ironicclient 6.3.0's DRIVER_DETAILED_RESOURCE).
+CLI_DRIVER_FIELDS = ['name', 'type', 'hosts'] + [
+    '%s_%s_interface%s' % (what, kind, 's' if what == 'enabled' else '')
+    for what in ('default', 'enabled')
+    for kind in ('bios', 'boot', 'console', 'deploy', 'firmware', 'inspect', 'management',
+                 'network', 'power', 'raid', 'rescue', 'storage', 'vendor')]
+
+
+def test_driver_list_long(target):
+    rows = json.loads(ok(target.cli('driver', 'list', '--long', '-f', 'json')))
+    assert [r['name'] for r in rows] == ['fake-hardware']
+    row = rows[0]
+    assert list(row) == CLI_DRIVER_FIELDS
+    assert '' not in row.values()  # every column filled
+    assert (row['type'], row['default_vendor_interface'], row['enabled_vendor_interfaces']) \
+        == ('dynamic', 'fake', 'fake, no-vendor')
+    assert sorted(row['hosts'].split(', ')) == sorted(target.conductor_names)
+    assert (row['default_power_interface'], row['enabled_bios_interfaces']) == \
+        ('fake', 'no-bios, fake')
+
+
+def test_driver_list_fields_and_type(target):
+    header, rows = rows_by_first_column(ok(target.cli(
+        'driver', 'list', '--fields', 'name', 'enabled_vendor_interfaces')))
+    assert header == ['name', 'enabled_vendor_interfaces']
+    assert rows == {'fake-hardware': ['fake, no-vendor']}
+    assert ok(target.cli('driver', 'list', '--type', 'classic')).strip() == ''
+    assert 'fake-hardware' in ok(target.cli('driver', 'list', '--type', 'dynamic'))
+
+
+def test_driver_show_fields(target):
+    shown = fields(ok(target.cli('driver', 'show', 'fake-hardware', '--fields', 'hosts',
+                                 'default_vendor_interface')))
+    assert sorted(shown) == ['default_vendor_interface', 'hosts']
+    assert shown['default_vendor_interface'] == 'fake'
+    assert sorted(shown['hosts'].split(', ')) == sorted(target.conductor_names)
+
+
+def test_driver_property_list(target):
+    # fake-hardware reads no driver_info: an empty table (cliff prints nothing)
+    result = target.cli('driver', 'property', 'list', 'fake-hardware')
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, '', '')
+    failed(target.cli('driver', 'property', 'list', 'no-such-driver'),
+           r"The driver 'no-such-driver' is unknown\. \(HTTP 404\) " + REQUEST_ID)
+
+
+def test_conductor_list_long_and_fields(target):
+    header, rows = rows_by_first_column(ok(target.cli('conductor', 'list', '--long')))
+    assert header == ['hostname', 'conductor_group', 'alive', 'drivers', 'created_at',
+                      'updated_at']
+    for name in target.conductor_names:
+        assert rows[name][:3] == ['', 'True', "['fake-hardware']"]
+        assert rows[name][3].endswith('+00:00')
+    header, rows = rows_by_first_column(ok(target.cli('conductor', 'list', '--fields',
+                                                      'hostname', 'drivers')))
+    assert header == ['hostname', 'drivers']
+    assert {n: rows[n] for n in target.conductor_names} == {
+        n: ["['fake-hardware']"] for n in target.conductor_names}
+
+
+def test_conductor_list_limit_and_sort(target):
+    everyone = ok(target.cli('conductor', 'list', '--sort', 'hostname:desc', '-f', 'value',
+                             '-c', 'hostname')).split()
+    assert everyone == sorted(everyone, reverse=True)
+    first = ok(target.cli('conductor', 'list', '--limit', '1', '-f', 'value',
+                          '-c', 'hostname')).split()
+    assert len(first) == 1
+    rest = ok(target.cli('conductor', 'list', '--marker', first[0], '-f', 'value',
+                         '-c', 'hostname')).split()
+    assert first[0] not in rest and sorted(first + rest) == sorted(everyone)
+
+
+def test_conductor_show_fields(target):
+    name = target.conductor_names[0]
+    shown = fields(ok(target.cli('conductor', 'show', name, '--fields', 'hostname', 'alive')))
+    assert shown == {'hostname': name, 'alive': 'True'}
+
+
 def test_conductor_list(target):
     header, rows = rows_by_first_column(ok(target.cli('conductor', 'list')))
     assert header == ['hostname', 'conductor_group', 'alive']
@@ -225,6 +303,25 @@ def test_node_passthru_sync_call(target):
     assert 'POST %s/v1/nodes/cli-sync/vendor_passthru/third_method_sync' % target.url \
         in result.stderr
     assert debug_reply(result) == (200, 'true')
+
+
+def test_node_passthru_http_method(target):
+    target.create_node('cli-verbs')
+    failed(target.cli('node', 'passthru', 'call', 'cli-verbs', 'third_method_sync',
+                      '--http-method', 'PUT', '--arg', 'bar=meow'),
+           r'The method third_method_sync does not support HTTP PUT \(HTTP 400\) ' + REQUEST_ID)
+    # GET reaches download_log, which answers 200 with bytes as an attachment; the CLI
+    # only reads JSON replies, so it gives up (as it does against Ironic's attachments).
+    result = target.cli('--debug', 'node', 'passthru', 'call', 'cli-verbs', 'download_log',
+                        '--http-method', 'GET')
+    assert result.returncode == 1
+    assert result.stderr.rstrip().endswith('API response body must be a JSON object; got '
+                                           'NoneType')
+    assert 'GET %s/v1/nodes/cli-verbs/vendor_passthru/download_log' % target.url \
+        in result.stderr
+    (reply,) = re.findall(r'RESP: \[200\] .*', result.stderr)
+    assert 'Content-Disposition: attachment' in reply
+    assert 'Content-Type: application/octet-stream' in reply
 
 
 def test_node_passthru_unknown_method(target):
