@@ -7,7 +7,9 @@ A is the tree the console scripts import by default (this checkout), B the
 tree given (put first on PYTHONPATH of B's processes). Both run on the same
 RabbitMQ and PostgreSQL, each on its own database and topic; scenarios run
 A, B, A, B, ... so both share the machine's noise. Prints per-scenario medians
-and the B/A ratio of each repetition (req/s; p50 for c=1). Reports only.
+and the B/A ratio of each repetition (req/s; p50 for c=1), and the CPU time
+per request of each side's API and conductor processes (from /proc), which
+the machine's noise disturbs much less than rates. Reports only.
 """
 
 import argparse
@@ -21,8 +23,8 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from bench import procs, targets, wrk  # noqa: E402
 from bench import run as bench_run  # noqa: E402
-from bench import targets, wrk  # noqa: E402
 from bench.scenarios import BY_KEY  # noqa: E402
 from tests.functional import services  # noqa: E402
 
@@ -53,6 +55,8 @@ def _start(workdir, name, tree, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('tree', help='source tree of B (a git worktree)')
+    parser.add_argument('--a-tree', help='source tree of A (default: this checkout, with '
+                        'whatever uncommitted changes it has)')
     parser.add_argument('--scenarios', nargs='*', default=['sync_c1', 'sync_c8'])
     parser.add_argument('--reps', type=int, default=4)
     parser.add_argument('--duration', type=int, default=5)
@@ -61,17 +65,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.chdir(REPO)
     tree = os.path.abspath(args.tree)
-    found = subprocess.run([sys.executable, '-c', 'import anvil; print(anvil.__file__)'],
-                           capture_output=True, text=True, cwd='/',
-                           env=dict(os.environ, PYTHONPATH=tree)).stdout.strip()
-    if not found.startswith(tree + os.sep):
-        raise SystemExit('B would import anvil from %s, not from %s' % (found, tree))
+    a_tree = os.path.abspath(args.a_tree) if args.a_tree else None
+    for source in filter(None, (tree, a_tree)):
+        found = subprocess.run([sys.executable, '-c', 'import anvil; print(anvil.__file__)'],
+                               capture_output=True, text=True, cwd='/',
+                               env=dict(os.environ, PYTHONPATH=source)).stdout.strip()
+        if not found.startswith(source + os.sep):
+            raise SystemExit('would import anvil from %s, not from %s' % (found, source))
     wrk.ensure_wrk()
     workdir = tempfile.mkdtemp(prefix='anvil-ab-')
     started = []
     results = {}
     try:
-        for name, source in (('a', None), ('b', tree)):
+        for name, source in (('a', a_tree), ('b', tree)):
             started.append(_start(workdir, name, source, args))
         (dep_a, _), (dep_b, _) = started
         for key in args.scenarios:
@@ -82,8 +88,16 @@ def main(argv=None):
             for key in args.scenarios:
                 sc = BY_KEY[key]
                 for name, dep in (('A', dep_a), ('B', dep_b)):
+                    meter = procs.CpuMeter({
+                        'api': lambda d=dep: [p for k, p in d.processes().items()
+                                              if k.startswith('api')],
+                        'cond': lambda d=dep: [p for k, p in d.processes().items()
+                                               if k.startswith('cond-')]})
+                    meter.start()
                     r = wrk.run(dep.url, sc.verb, sc.path, sc.nodes, sc.conns, args.duration,
                                 sc.body, sc.prefix)
+                    r['cpu_ms'] = {k: 1000.0 * v / max(1, r['requests'])
+                                   for k, v in meter.stop().items()}
                     results.setdefault((key, name), []).append(r)
     finally:
         for dep, database in started:
@@ -106,6 +120,12 @@ def main(argv=None):
             key, med(a, lambda r: r['rps']), med(a, lambda r: r['latency_us']['p50'] / 1000),
             med(b, lambda r: r['rps']), med(b, lambda r: r['latency_us']['p50'] / 1000),
             what, statistics.median(ratios), ' '.join('%.2f' % x for x in ratios)))
+        for group in ('api', 'cond'):
+            ca = statistics.median(r['cpu_ms'][group] for r in a)
+            cb = statistics.median(r['cpu_ms'][group] for r in b)
+            if ca or cb:
+                print('%-16s   CPU ms/request, %-4s  A %.3f  B %.3f  B/A %.2f' % (
+                    '', group, ca, cb, cb / ca if ca else float('nan')))
 
 
 if __name__ == '__main__':
