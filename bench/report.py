@@ -61,6 +61,8 @@ def summarize(runs):
             summary['accepted_rps'] = spread([_rate(r, '202') for r in reps])
             summary['completed_rps'] = spread([r['completed_rps'] for r in reps])
             summary['drain_s'] = spread([r['drain_s'] for r in reps])
+            summary['refused'] = sum(r.get('refused', 0) for r in reps)
+            summary['unaccounted'] = sum(max(0, r['accepted'] - r['outcomes']) for r in reps)
         by_status = {}
         for r in reps:
             for code, lat in r.get('latency_by_status_us', {}).items():
@@ -184,13 +186,14 @@ def markdown(results):
             _fmt(s['p99_ms'], 2), _fmt(s['max_ms'], 1), non2xx, ratio))
     lines += ['', '### Async passthru, from the conductors\' side', '',
               '| scenario | 202/s | completed methods/s (history, during the run) | '
-              'drain after the run (s) |', '|---|---|---|---|']
+              'drain after the run (s) | refused (history) | 202s with no outcome |',
+              '|---|---|---|---|---|---|']
     for key in ('async_c8', 'async_c32'):
         s = summary.get(key)
         if s and 'completed_rps' in s:
-            lines.append('| %s | %s | %s | %s |' % (BY_KEY[key].title, _fmt(s['accepted_rps']),
-                                                    _fmt(s['completed_rps']),
-                                                    _fmt(s['drain_s'])))
+            lines.append('| %s | %s | %s | %s | %d | %d |' % (
+                BY_KEY[key].title, _fmt(s['accepted_rps']), _fmt(s['completed_rps']),
+                _fmt(s['drain_s']), s['refused'], s['unaccounted']))
     s = summary.get('contention_c8')
     if s:
         lines += ['', '### One node, 8 clients: latency by status', '',

@@ -122,6 +122,10 @@ class BenchDeployment(Deployment):
                                metadata_cache_ttl=5.0, call_monitor_timeout=5)
         sections['conductor'].update(heartbeat_interval=10, heartbeat_timeout=60,
                                      graceful_shutdown_timeout=10)
+        # PostgreSQL here allows 100 connections, shared with the floor and other
+        # users: 3 conductors + 2 API workers at the default 10 + 20 overflow each
+        # could take 150 ("too many clients" under the async load).
+        sections['database'].update(max_pool_size=10, max_overflow=5)
         if host == 'cond-solo':
             sections['conductor']['conductor_group'] = SOLO
         return sections
