@@ -25,7 +25,9 @@ import math
 
 import flask
 import oslo_messaging
+import sqlalchemy.exc
 import werkzeug.exceptions
+from oslo_db import exception as db_exc
 from oslo_log import log
 
 from anvil.api import microversion
@@ -108,6 +110,13 @@ def handle_remote(e):
     return error_response(500, '%s: %s' % (e.exc_type, _first_line(e.value)))
 
 
+def handle_database_unavailable(e):
+    """No connection to the database, or none free in the pool: nothing ran (503)."""
+    LOG.warning('Database unavailable for %s %s: %s', flask.request.method,
+                flask.request.path, _first_line(e))
+    return handle_anvil(exception.DatabaseUnavailable())
+
+
 def handle_unexpected(e):
     LOG.exception('Unexpected error for %s %s', flask.request.method, flask.request.path)
     return error_response(500, 'Internal error: %s' % (_first_line(e) or type(e).__name__))
@@ -118,4 +127,7 @@ def register(app):
     app.register_error_handler(werkzeug.exceptions.HTTPException, handle_http)
     app.register_error_handler(microversion.NotAcceptable, handle_not_acceptable)
     app.register_error_handler(oslo_messaging.RemoteError, handle_remote)
+    for db_unavailable in (db_exc.DBConnectionError, sqlalchemy.exc.TimeoutError,
+                           sqlalchemy.exc.OperationalError):
+        app.register_error_handler(db_unavailable, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

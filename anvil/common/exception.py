@@ -114,6 +114,10 @@ class MessageBusUnavailable(ServiceUnavailable):
     _msg_fmt = 'The message bus is unreachable, please retry later: %(reason)s'
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    _msg_fmt = 'The database is unavailable or overloaded, please retry later.'
+
+
 class ConductorShuttingDown(ServiceUnavailable):
     _msg_fmt = 'Conductor %(host)s is shutting down, please retry.'
 
