@@ -69,11 +69,11 @@ class ConductorAPI:
         if kind == 'call' and not self._bus_reached:
             send = functools.partial(self._first_call, client, cctxt)
         try:
-            if kind == 'call' and self._bus_reached:
+            if self._bus_reached:
                 # Past the first call the reply queue exists: the call's own timeout
                 # and call_monitor_timeout bound the wait, the bounded retry a lost
-                # broker, so it runs on this thread (the pool's hand-off cost about
-                # 8 % of a sync call's time under load).
+                # broker (for casts too), so it runs on this thread (the pool's
+                # hand-off cost about 8 % of a sync call's time under load).
                 return send(ctx, rpc_method, **kwargs)
             return self._in_pool(kind, host, timeout, send, ctx, rpc_method, kwargs)
         except oslo_messaging.MessagingTimeout:
