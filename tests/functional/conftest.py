@@ -3,6 +3,7 @@
 import pytest
 
 from tests.functional import services
+from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import Deployment
 
 
@@ -27,3 +28,17 @@ def deployment(tmp_path_factory, pg_database):
         raise
     yield dep
     dep.stop()
+
+
+@pytest.fixture(scope='module')
+def all_in_one(tmp_path_factory):
+    """A real all-in-one ``anvil`` process (SQLite, in-process dispatcher)."""
+    with running_all_in_one(tmp_path_factory.mktemp('aio')) as aio:
+        yield aio
+
+
+@pytest.fixture(scope='module', params=['multi-process', 'all-in-one'])
+def target(request):
+    """The deployment under test; both offer ``cli()``, ``create_node()`` & co."""
+    name = 'deployment' if request.param == 'multi-process' else 'all_in_one'
+    return request.getfixturevalue(name)

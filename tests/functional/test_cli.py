@@ -10,9 +10,6 @@ Ironic), the test says so and checks the reply in the CLI's ``--debug`` log.
 import json
 import re
 
-import pytest
-
-from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import wait_for
 
 NODE_PASSTHRU_COLUMNS = ['Name', 'Supported HTTP methods', 'Async', 'Description',
@@ -27,19 +24,6 @@ NODE_METHODS = {
     'third_method_sync': ['POST', 'False', 'Test if the value of bar is meow', 'False'],
 }
 REQUEST_ID = r'\(Request-ID: req-[0-9a-f-]{36}\)'
-
-
-@pytest.fixture(scope='module')
-def all_in_one(tmp_path_factory):
-    with running_all_in_one(tmp_path_factory.mktemp('aio')) as aio:
-        yield aio
-
-
-@pytest.fixture(scope='module', params=['multi-process', 'all-in-one'])
-def target(request):
-    """The deployment under test; both offer ``cli()``, ``create_node()`` & co."""
-    name = 'deployment' if request.param == 'multi-process' else 'all_in_one'
-    return request.getfixturevalue(name)
 
 
 # -- reading the CLI's output -------------------------------------------------

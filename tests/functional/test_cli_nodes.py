@@ -15,7 +15,6 @@ import uuid as uuidlib
 import pytest
 import sqlalchemy as sa
 
-from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import BIN, wait_for
 from tests.functional.test_cli import REQUEST_ID, failed, fields, ok, rows_by_first_column, table
 
@@ -35,18 +34,6 @@ CLI_NODE_FIELDS = [
     'rescue_interface', 'reservation', 'resource_class', 'retired', 'retired_reason',
     'secure_boot', 'storage_interface', 'target_power_state', 'target_provision_state',
     'target_raid_config', 'traits', 'uuid', 'updated_at', 'vendor_interface']
-
-
-@pytest.fixture(scope='module')
-def all_in_one(tmp_path_factory):
-    with running_all_in_one(tmp_path_factory.mktemp('aio')) as aio:
-        yield aio
-
-
-@pytest.fixture(scope='module', params=['multi-process', 'all-in-one'])
-def target(request):
-    name = 'deployment' if request.param == 'multi-process' else 'all_in_one'
-    return request.getfixturevalue(name)
 
 
 def no_retry(target, *args):

@@ -12,25 +12,12 @@ import openstack
 import pytest
 from openstack import exceptions
 
-from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import wait_for
 
 VERSION_HEADER = 'X-OpenStack-Ironic-API-Version'
 
 # The SDK's warnings about its own future (RemovedInSDK50/60Warning) are not ours.
 pytestmark = pytest.mark.filterwarnings('ignore::PendingDeprecationWarning')
-
-
-@pytest.fixture(scope='module')
-def all_in_one(tmp_path_factory):
-    with running_all_in_one(tmp_path_factory.mktemp('aio')) as aio:
-        yield aio
-
-
-@pytest.fixture(scope='module', params=['multi-process', 'all-in-one'])
-def target(request):
-    name = 'deployment' if request.param == 'multi-process' else 'all_in_one'
-    return request.getfixturevalue(name)
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,6 @@ import openstack
 import pytest
 from openstack import exceptions
 
-from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import wait_for
 
 pytestmark = pytest.mark.filterwarnings('ignore::PendingDeprecationWarning')
@@ -18,18 +17,6 @@ pytestmark = pytest.mark.filterwarnings('ignore::PendingDeprecationWarning')
 DRIVER_INTERFACE_KINDS = ('bios', 'boot', 'console', 'deploy', 'firmware', 'inspect',
                           'management', 'network', 'power', 'raid', 'rescue', 'storage',
                           'vendor')
-
-
-@pytest.fixture(scope='module')
-def all_in_one(tmp_path_factory):
-    with running_all_in_one(tmp_path_factory.mktemp('aio')) as aio:
-        yield aio
-
-
-@pytest.fixture(scope='module', params=['multi-process', 'all-in-one'])
-def target(request):
-    name = 'deployment' if request.param == 'multi-process' else 'all_in_one'
-    return request.getfixturevalue(name)
 
 
 def _connect(target, **kwargs):
