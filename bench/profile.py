@@ -135,6 +135,17 @@ def print_traces(before, after, requests):
                                                      calls / requests, timer))
 
 
+def _package(path):
+    """'sqlalchemy', 'anvil', 'stdlib threading' ... for a code path."""
+    if 'site-packages/' in path:
+        return path.split('site-packages/')[1].split('/')[0]
+    if '/anvil/' in path and '/bench/' not in path:
+        return 'anvil'
+    if '/bench/' in path:
+        return 'bench tracer (overhead)'
+    return 'stdlib %s' % os.path.basename(path).replace('.py', '')
+
+
 def print_yappi(trace_dir, processes, requests, out_stem):
     """Top functions by CPU time (own and cumulative) per process kind, ms per request."""
     import pstats
@@ -150,11 +161,59 @@ def print_yappi(trace_dir, processes, requests, out_stem):
         total = sum(v[2] for v in stats.stats.values())
         print('\nyappi %s: %.2f ms CPU per request (own time summed)' % (
             kind, 1000.0 * total / requests))
+        packages = collections.Counter()
+        for (path, _line, _func), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
+            packages[_package(path)] += tt
+        print('  own CPU time by package:')
+        for package, tt in packages.most_common(14):
+            print('    %5.1f %%  %s' % (100.0 * tt / total, package))
         rows = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:45]
         for (path, line, func), (_cc, _nc, tt, ct, _callers) in rows:
             print('  cum %6.3f  own %6.3f ms/req  %s (%s:%d)' % (
                 1000.0 * ct / requests, 1000.0 * tt / requests, func,
                 '/'.join(path.split('/')[-2:]), line))
+
+
+#: The hops of one sync call, from the hop timers: (hop, + timers, - timers).
+HOP_TABLE = [
+    ('HTTP parse + write (gunicorn)', ['api.total'], ['api.middleware+flask']),
+    ('request id middleware (webob)', ['api.middleware+flask'], ['api.flask']),
+    ('Flask routing, hooks (microversion, context, headers)', ['api.flask'],
+     ['api.request body', 'api.node lookup', 'api.metadata', 'api.checks', 'api.rpc (',
+      'api.response']),
+    ('request body + argument checks (JSON, jsonschema)', ['api.request body', 'api.checks'],
+     []),
+    ('node lookup (DB)', ['api.node lookup'], []),
+    ('metadata + hash ring (cached)', ['api.metadata'], []),
+    ('RPC client (prepare, context, hand-off)', ['api.rpc ('], ['api.rpc oslo call']),
+    ('RPC out + back: bus, rabbit, poll and executor hand-offs', ['api.rpc oslo call'],
+     ['cond.total']),
+    ('conductor: ack, dispatch, context', ['cond.total'], ['cond.endpoint', 'cond.reply']),
+    ('conductor: method lookup + checks', ['cond.method lookup'], []),
+    ('reserve (DB)', ['cond.reserve'], []),
+    ('driver (validate + run)', ['cond.endpoint'], ['cond.method lookup', 'cond.reserve',
+                                                   'cond.release']),
+    ('release (DB)', ['cond.release'], []),
+    ('RPC back: reply publish (with broker confirm)', ['cond.reply'], []),
+    ('response (JSON)', ['api.response'], []),
+]
+
+
+def hop_table(before, after, requests):
+    """[(hop, ms per request)] of HOP_TABLE from two trace snapshots."""
+    def ms(prefix):
+        total = 0.0
+        for timer in after:
+            if timer.startswith(prefix):
+                total += after[timer][1] - before.get(timer, [0, 0.0])[1]
+        return 1000.0 * total / requests
+    rows = [(hop, sum(ms(p) for p in plus) - sum(ms(m) for m in minus))
+            for hop, plus, minus in HOP_TABLE]
+    total = ms('api.total')
+    print('\none sync call, hop by hop (wall clock, ms per request; total %.2f ms):' % total)
+    for hop, value in rows:
+        print('  %7.3f ms  %5.1f %%  %s' % (value, 100.0 * value / total if total else 0, hop))
+    return rows
 
 
 def main(argv=None):
@@ -242,6 +301,7 @@ def main(argv=None):
             sc.key, result['rps'], result['latency_us']['p50'] / 1000))
         if not args.no_trace:
             print_traces(before, after, result['requests'])
+            hop_table(before, after, result['requests'])
         totals = {'api': collections.Counter(), 'conductor': collections.Counter()}
         for kind, label, path, _ in spies:
             if not os.path.exists(path):
