@@ -145,7 +145,8 @@ def _fmt(s, digits=1):
     return (f + ' (' + f + '–' + f + ')') % (s['median'], s['min'], s['max'])
 
 
-def markdown(results):
+def markdown(results, plot=None):
+    """The report; ``plot``: the latency plot's file name, beside the Markdown, to link."""
     summary, runs, meta = results['summary'], results['runs'], results['meta']
     lines = ['# anvil benchmark — %s' % meta['date'], '',
              'Command: `%s`; %d s per scenario, %d repetition(s) interleaved; anvil-api and the '
@@ -184,6 +185,8 @@ def markdown(results):
         lines.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
             sc.title, _fmt(s['rps']), _fmt(s['p50_ms'], 2), _fmt(s['p90_ms'], 2),
             _fmt(s['p99_ms'], 2), _fmt(s['max_ms'], 1), non2xx, ratio))
+    if plot:
+        lines += ['', '![latency percentiles](%s)' % plot]
     lines += ['', '### Async passthru, from the conductors\' side', '',
               '| scenario | 202/s | completed methods/s (history, during the run) | '
               'drain after the run (s) | refused (history) | 202s with no outcome |',
@@ -220,15 +223,41 @@ def markdown(results):
     return '\n'.join(lines) + '\n'
 
 
+def _plot(results, path):
+    """The latency plot (bench/plot.py): a plus, so it never fails the run; [] if skipped."""
+    try:
+        from bench import plot
+    except ImportError as e:
+        print('latency plot skipped: %s (tools/venv.sh installs matplotlib)' % e)
+        return []
+    try:
+        return plot.write_plot(results, path)
+    except Exception as e:  # the results are written already; say why and go on
+        print('latency plot skipped: %s: %s' % (type(e).__name__, e))
+        return []
+
+
 def write(results, out_dir):
+    """bench-<time>.{json,md,svg,png}, and latest.{json,md} with latency.{svg,png}.
+
+    Each Markdown links the plot of its own run. Returns the paths (JSON, Markdown, plots).
+    """
     results['summary'] = summarize(results['runs'])
     results['targets'] = check_targets(results)
     os.makedirs(out_dir, exist_ok=True)
     stem = os.path.join(out_dir, 'bench-%s' % time.strftime('%Y%m%d-%H%M%S'))
     with open(stem + '.json', 'w') as f:
         json.dump(results, f, indent=1, default=str)
+    plots = _plot(results, stem + '.svg')
+    for ext in ('.svg', '.png'):  # latency.* is this run's plot, or none
+        latest = os.path.join(out_dir, 'latency' + ext)
+        if stem + ext in plots:
+            shutil.copyfile(stem + ext, latest)
+        elif os.path.exists(latest):
+            os.remove(latest)
     with open(stem + '.md', 'w') as f:
-        f.write(markdown(results))
-    for ext in ('.json', '.md'):
-        shutil.copyfile(stem + ext, os.path.join(out_dir, 'latest' + ext))
-    return stem + '.json', stem + '.md'
+        f.write(markdown(results, os.path.basename(plots[0]) if plots else None))
+    with open(os.path.join(out_dir, 'latest.md'), 'w') as f:
+        f.write(markdown(results, 'latency.svg' if plots else None))
+    shutil.copyfile(stem + '.json', os.path.join(out_dir, 'latest.json'))
+    return (stem + '.json', stem + '.md', *plots)
