@@ -7,7 +7,7 @@ request means is ``node_query``, what a create or patch may change is
 
 import flask
 
-from anvil.api import links, node_query, node_update, node_view
+from anvil.api import links, node_query, node_routes, node_update, node_view
 from anvil.api.passthru import find_node
 from anvil.api.query_args import boolean, check_known
 from anvil.api.request_body import json_object
@@ -82,6 +82,7 @@ def update_node(ident):
     current, updated = node_update.patched_values(node, patch, topology, reset)
     changes = {k: v for k, v in updated.items() if current.get(k) != v}
     if changes:
+        node_routes.forget(node['uuid'], node['name'])
         node = db_api.update_node(node['uuid'], changes)
     return _show(node, topology)
 
@@ -112,5 +113,6 @@ def _maintenance(ident, value):
 @bp.route('/v1/nodes/<ident>', methods=['DELETE'])
 def delete_node(ident):
     node = find_node(ident)
+    node_routes.forget(node['uuid'], node['name'])
     db_api.destroy_node(node['uuid'])
     return no_content()

@@ -6,8 +6,9 @@ checked before anything is routed, so a 202 means "valid and handed over".
 """
 
 import flask
+from oslo_utils import uuidutils
 
-from anvil.api import microversion
+from anvil.api import microversion, node_routes
 from anvil.api.request_body import json_object
 from anvil.api.responses import accepted, json_response, passthru_result
 from anvil.common import exception
@@ -78,7 +79,11 @@ def node_passthru(ident, method=None):
         return _listing(_node_methods(api.topology.get(), node))
     method = _method_name(method)
     info = json_object()
+    reply = _sync_call_by_cached_route(api, ident, method, info)
+    if reply is not None:
+        return passthru_result(reply)
     node = find_node(ident)
+    node_routes.remember(ident, node)
     details = _node_methods(api.topology.get(), node).get(method)
     _check(node['driver'], method, details, info)
     if details['async']:
@@ -89,6 +94,40 @@ def node_passthru(ident, method=None):
     reply = api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
                                 False)
     return passthru_result(reply)
+
+
+#: What a cached route may meet that a fresh read could answer differently
+#: (raised before anything ran: by the API's checks, or by the conductor).
+_STALE_ROUTE_SIGNS = (exception.NodeNotFound, exception.NodeChanged, exception.DriverNotFound,
+                      exception.NoFreeConductor)
+
+
+def _sync_call_by_cached_route(api, ident, method, info):
+    """The conductor's reply for a sync method called by a cached route; else None.
+
+    None means "read the node and route afresh": nothing cached, an async
+    method, a check that failed (it may pass against the current row), or a
+    conductor that found the node changed. Nothing has run in those cases.
+    """
+    if not (uuidutils.is_uuid_like(ident) or microversion.at_least(microversion.NODE_NAMES)):
+        return None
+    node = node_routes.get(ident)
+    if node is None:
+        return None
+    try:
+        details = _node_methods(api.topology.get(), node).get(method)
+        _check(node['driver'], method, details, info)
+    except exception.AnvilException:
+        node_routes.forget(ident)
+        return None
+    if details['async']:
+        return None
+    try:
+        return api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
+                                   False, expect=node_routes.expectation(ident, node))
+    except _STALE_ROUTE_SIGNS:
+        node_routes.forget(ident)
+        return None
 
 
 @bp.route('/v1/drivers/<driver>/vendor_passthru', methods=ALL_VERBS, strict_slashes=False)

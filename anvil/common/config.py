@@ -64,6 +64,13 @@ api_opts = [
                  help='Seconds the API keeps the conductor list and vendor '
                       'method metadata before re-reading them from the '
                       'database. A conductor change is seen at most this late.'),
+    cfg.FloatOpt('node_route_cache_ttl', default=30.0, min=0,
+                 help='Seconds an API process remembers a node\'s routing fields '
+                      '(UUID, name, driver, vendor interface, conductor group) for '
+                      'sync passthru calls, saving a database read per call. The '
+                      'conductor checks them against the node it locks and the '
+                      'call is routed again when they changed, so a stale entry '
+                      'costs a retry, never a wrong node. 0 disables the cache.'),
     cfg.MultiStrOpt('passthru_deny', default=[],
                     help='Vendor methods refused with 400 whatever their '
                          'driver says, as "<hardware type>:<method>" or '

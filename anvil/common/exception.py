@@ -83,6 +83,17 @@ class NodeLocked(Conflict):
                 'after the current operation is completed.')
 
 
+class NodeChanged(Conflict):
+    """The locked node is not the one the API routed the call for (nothing ran).
+
+    The API catches it and routes the call again from a fresh read; it
+    reaches a client only if the node keeps changing under it.
+    """
+
+    _msg_fmt = ('Node %(node)s changed while the call was being routed '
+                '(%(what)s); nothing ran, please retry.')
+
+
 class DuplicateName(Conflict):
     _msg_fmt = 'A node with name %(name)s already exists.'
     safe_to_retry = False

@@ -41,6 +41,21 @@ def _encode_return(value, attach):
     return {'return': value, 'attach': attach}
 
 
+def _check_expected(expect, node):
+    """Refuse a call routed from a cached route that no longer holds (see api/node_routes).
+
+    :raises: NodeChanged (nothing ran) when the locked node is not known by the
+        identifier the client used, or moved to another conductor group.
+    """
+    if not expect:
+        return
+    if expect['ident'] not in (node['uuid'], node['name']):
+        raise exception.NodeChanged(node=expect['ident'],
+                                    what='the identifier now names another node')
+    if expect['conductor_group'] != node['conductor_group']:
+        raise exception.NodeChanged(node=node['uuid'], what='conductor group changed')
+
+
 def _same_vendor(routing, node):
     """True when ``node`` has the driver and vendor interface the method was resolved for."""
     return (routing['driver'] == node['driver']
@@ -113,7 +128,7 @@ class ConductorManager:
 
     @oslo_messaging.expected_exceptions(exception.AnvilException)
     def vendor_passthru(self, context, node_id, driver_method, http_method, info,
-                        sent_at=None, driver=None, vendor_interface=None):
+                        sent_at=None, driver=None, vendor_interface=None, expect=None):
         """Run node vendor ``method`` under the node's lock.
 
         Sync (call): returns {'return', 'attach'[, 'encoding']}. Async (cast):
@@ -141,6 +156,7 @@ class ConductorManager:
             func, meta = self._method(vendor, base.NODE, method, http_method, info)
             with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
                                     purpose='vendor passthru %s' % method) as task:
+                _check_expected(expect, task.node)
                 if _same_vendor(routing, task.node):
                     vendor.validate(task, method, **info)
                     return _encode_return(self.run_driver(func, method, task, http_method,

@@ -142,19 +142,21 @@ class ConductorAPI:
 
     # -- the API ------------------------------------------------------------
 
-    def vendor_passthru(self, ctx, node, method, http_method, info, async_call):
+    def vendor_passthru(self, ctx, node, method, http_method, info, async_call, expect=None):
         """Run node ``method`` on the node's owner.
 
         Returns {'return': value, 'attach': bool} for sync methods, None once an
         async one is sent. The node's driver and vendor interface ride along,
-        so the conductor need not read the node before locking it. Raises the
+        so the conductor need not read the node before locking it; so does
+        ``expect`` when ``node`` came from the API's route cache. Raises the
         conductor's exceptions (see the manager) and the transport ones above.
         """
+        extra = {'expect': expect} if expect else {}
         return self._route('cast' if async_call else 'call', ctx,
                            lambda topology: topology.owner(node), 'vendor_passthru',
                            node_id=node['id'], driver_method=method, http_method=http_method,
                            info=info, driver=node['driver'],
-                           vendor_interface=node['vendor_interface'])
+                           vendor_interface=node['vendor_interface'], **extra)
 
     def driver_vendor_passthru(self, ctx, driver, method, http_method, info, async_call):
         """Run driver ``method`` on any live conductor of ``driver``; as vendor_passthru."""

@@ -3,6 +3,7 @@
 import pytest
 
 from anvil.api import app as api_app
+from anvil.api import node_routes
 from anvil.common import local_rpc
 from anvil.conductor import hash_ring, rpcapi
 from anvil.conductor.service import ConductorService
@@ -33,7 +34,8 @@ def conductor_api(conductor):
 
 @pytest.fixture
 def client(conductor_api):
-    """A Flask test client of the real app."""
+    """A Flask test client of the real app (its node route cache emptied)."""
+    node_routes.clear()
     app = api_app.create_app(conductor_api)
     return app.test_client()
 

@@ -1,0 +1,150 @@
+"""Sync passthru by cached route: no node read per call, and never the wrong node.
+
+The route cache is per API process; these tests change nodes behind the
+API's back (straight in the database, as another API process would) and show
+that a stale entry is noticed by the conductor and the call routed again.
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from anvil.api import node_routes
+from anvil.db import api as db_api
+from anvil.db import engine as db_engine
+from tests.unit.api.helpers import LATEST, fault
+
+SYNC = '/v1/nodes/%s/vendor_passthru/third_method_sync'
+
+
+@pytest.fixture
+def statements(client):
+    """Every SQL statement the process runs from now on, with its parameters."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    engine = db_engine.get_engine()
+    sa.event.listen(engine, 'before_cursor_execute', record)
+    yield seen
+    sa.event.remove(engine, 'before_cursor_execute', record)
+
+
+def _call(client, ident):
+    return client.post(SYNC % ident, json={'bar': 'meow'}, headers=LATEST)
+
+
+def _node_reads(statements):
+    return [s for s, _ in statements if s.lstrip().upper().startswith('SELECT')
+            and 'FROM nodes' in s and ('nodes.name =' in s or 'nodes.uuid =' in s)]
+
+
+def _reserved_ids(statements):
+    """Node ids the conductor reserved (the conditional UPDATE's parameters)."""
+    return [params[-1] if isinstance(params, tuple) else params
+            for s, params in statements
+            if s.lstrip().upper().startswith('UPDATE NODES SET RESERVATION')
+            and 'reservation IS NULL' in s]
+
+
+def _enroll(client, name, **fields):
+    resp = client.post('/v1/nodes', json=dict(driver='fake-hardware', name=name, **fields),
+                       headers=LATEST)
+    assert resp.status_code == 201, resp.data
+    return resp.get_json()
+
+
+@pytest.mark.parametrize('by', ['name', 'uuid'])
+def test_repeated_sync_calls_read_the_node_once(client, node, statements, by):
+    ident = node[by]
+    for _ in range(3):
+        resp = _call(client, ident)
+        assert resp.status_code == 200 and resp.data == b'true'
+    assert len(_node_reads(statements)) == 1
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+
+
+def test_ttl_zero_reads_the_node_every_call(client, node, statements, conf):
+    conf.set_override('node_route_cache_ttl', 0, group='api')
+    for _ in range(3):
+        assert _call(client, 'fake1').status_code == 200
+    assert len(_node_reads(statements)) == 3
+
+
+def test_a_name_that_moved_to_another_node_runs_on_the_new_one(client, node, statements):
+    other = _enroll(client, 'other')
+    assert _call(client, 'fake1').status_code == 200  # caches fake1 -> node
+    # Another API process swaps the names: fake1 is now the other node.
+    db_api.update_node(node['uuid'], {'name': 'renamed'})
+    db_api.update_node(other['uuid'], {'name': 'fake1'})
+    del statements[:]
+    resp = _call(client, 'fake1')
+    assert resp.status_code == 200, resp.data
+    first, *rest = _reserved_ids(statements)
+    # The stale route locked the old node, found it renamed and ran nothing;
+    # the call then went to the node that is fake1 now.
+    other_id = db_api.get_node(other['uuid'])['id']
+    assert rest == [other_id]
+    assert first == db_api.get_node(node['uuid'])['id']
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+    assert db_api.get_node(other['uuid'])['reservation'] is None
+    assert node_routes.get('fake1')['uuid'] == other['uuid']
+
+
+@pytest.mark.parametrize('by', ['name', 'uuid'])
+def test_a_node_deleted_behind_the_api_is_404(client, node, by):
+    ident = node[by]
+    assert _call(client, ident).status_code == 200
+    db_api.destroy_node(node['uuid'])
+    resp = _call(client, ident)
+    assert resp.status_code == 404
+    assert fault(resp) == 'Node %s could not be found.' % ident
+    assert node_routes.get(ident) is None
+
+
+def test_a_vendor_interface_changed_behind_the_api_is_seen(client, node):
+    db_api.update_node(node['uuid'], {'vendor_interface': 'no-vendor'})
+    resp = _call(client, 'fake1')  # caches the no-vendor route
+    assert resp.status_code == 400
+    db_api.update_node(node['uuid'], {'vendor_interface': 'fake'})
+    resp = _call(client, 'fake1')
+    assert resp.status_code == 200, resp.data  # not the stale route's 400
+
+
+def test_the_other_way_the_conductor_resolves_the_method_again(client, node):
+    assert _call(client, 'fake1').status_code == 200  # caches the fake vendor
+    db_api.update_node(node['uuid'], {'vendor_interface': 'no-vendor'})
+    resp = _call(client, 'fake1')
+    assert resp.status_code == 400
+    assert fault(resp) == 'No handler for method third_method_sync'
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+
+
+def test_a_node_moved_to_another_conductor_group_is_routed_there(client, node):
+    assert _call(client, 'fake1').status_code == 200
+    db_api.update_node(node['uuid'], {'conductor_group': 'rack2'})
+    resp = _call(client, 'fake1')
+    # No conductor serves rack2: the cached route to this conductor is not used.
+    assert resp.status_code == 503, resp.data
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+
+
+def test_the_apis_own_rename_forgets_the_route(client, node, statements):
+    assert _call(client, 'fake1').status_code == 200
+    resp = client.patch('/v1/nodes/fake1', json=[{'op': 'replace', 'path': '/name',
+                                                  'value': 'fake2'}], headers=LATEST)
+    assert resp.status_code == 200, resp.data
+    assert node_routes.get('fake1') is None
+    del statements[:]
+    assert _call(client, 'fake1').status_code == 404
+    assert _reserved_ids(statements) == []  # answered from a fresh read, nothing sent
+
+
+def test_async_calls_always_read_the_node(client, node, statements):
+    assert _call(client, 'fake1').status_code == 200
+    node_id = db_api.get_node(node['uuid'])['id']
+    db_api.reserve_node('someone-else', node_id)
+    resp = client.post('/v1/nodes/fake1/vendor_passthru/second_method',
+                       json={'bar': 'kazoo'}, headers=LATEST)
+    assert resp.status_code == 409  # the reservation was read, not taken from the cache
+    db_api.release_node('someone-else', node_id)
