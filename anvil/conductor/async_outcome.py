@@ -14,7 +14,7 @@ from oslo_log import log
 
 from anvil.common import exception
 from anvil.common.config import CONF
-from anvil.conductor.task_manager import Task
+from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
 from anvil.db import history
 from anvil.drivers import base
@@ -47,35 +47,44 @@ def _record(manager, context, node_id, method, outcome, detail='', error=False):
         LOG.exception('Could not record %s of %s on node %s', outcome, method, node_id)
 
 
-def accept_node_cast(manager, context, node_id, method, http_method, info, sent_at):
-    """Check a node cast and hand it to the pool; every refusal is recorded."""
+def accept_node_cast(manager, context, node_id, method, http_method, info, sent_at,
+                     routing=None):
+    """Check a node cast and hand it to the pool; every refusal is recorded.
+
+    ``routing`` (the node's driver and vendor interface as the API read them)
+    spares a node read here; the node locked later is checked against it.
+    """
     age = time.time() - sent_at
     if age > CONF.conductor.async_cast_ttl:
         return _record(manager, context, node_id, method, 'expired',
                        'sent %.0f s ago, more than async_cast_ttl' % age, error=True)
     try:
         manager._refuse_when_stopping()
-        node = db_api.get_node_by_id(node_id)
-        vendor = manager._vendor(node['driver'], node['vendor_interface'])
+        if routing is None:
+            node = db_api.get_node_by_id(node_id)
+            routing = {'driver': node['driver'], 'vendor_interface': node['vendor_interface']}
+        vendor = manager._vendor(routing['driver'], routing['vendor_interface'])
         func, meta = manager._method(vendor, base.NODE, method, http_method, info)
-        manager.submit(_run_node_method, manager, context, node_id, vendor, func, meta,
-                       http_method, info)
+        manager.submit(_run_node_method, manager, context, node_id, routing, vendor, func,
+                       meta, http_method, info)
     except exception.NodeNotFound:
         LOG.warning('Async %s for node %s refused: node gone', method, node_id)
     except exception.AnvilException as e:
         _record(manager, context, node_id, method, 'refused', str(e), error=True)
 
 
-def _run_node_method(manager, context, node_id, vendor, func, meta, http_method, info):
+def _run_node_method(manager, context, node_id, routing, vendor, func, meta, http_method,
+                     info):
     """Worker-pool job: lock, run, release; the outcome is always recorded."""
     try:
-        _lock_and_run(manager, context, node_id, vendor, func, meta, http_method, info)
+        _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_method,
+                      info)
     except Exception as e:  # the last line of defence: never lose an outcome silently
         LOG.exception('Async %s on node %s broke down', meta.name, node_id)
         _record(manager, context, node_id, meta.name, 'failed', str(e), error=True)
 
 
-def _lock_and_run(manager, context, node_id, vendor, func, meta, http_method, info):
+def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_method, info):
     method = meta.name
     exclusive = meta.require_exclusive_lock
     started = _event(manager, context, method, 'started')
@@ -89,10 +98,16 @@ def _lock_and_run(manager, context, node_id, vendor, func, meta, http_method, in
         return _record(manager, context, node_id, method, 'refused', str(e), error=True)
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
     try:
+        if not same_vendor(routing, node):
+            raise exception.NodeChanged(node=node['uuid'],
+                                        what='its driver or vendor interface changed after '
+                                             'the call was accepted')
         vendor.validate(task, method, **info)
         result = manager.run_driver(func, method, task, http_method, info)
         outcome = _event(manager, context, method, 'succeeded',
                          'returned %s' % repr(result)[:_MAX_RESULT])
+    except exception.NodeChanged as e:
+        outcome = _event(manager, context, method, 'refused', str(e), 'ERROR', error=True)
     except Exception as e:
         outcome = _event(manager, context, method, 'failed', str(e), 'ERROR', error=True)
     if exclusive:

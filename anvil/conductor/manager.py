@@ -18,7 +18,7 @@ from oslo_log import log
 from anvil.common import exception, rpc
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome
-from anvil.conductor.task_manager import LockManager
+from anvil.conductor.task_manager import LockManager, same_vendor
 from anvil.db import api as db_api
 from anvil.drivers import base
 
@@ -54,12 +54,6 @@ def _check_expected(expect, node):
                                     what='the identifier now names another node')
     if expect['conductor_group'] != node['conductor_group']:
         raise exception.NodeChanged(node=node['uuid'], what='conductor group changed')
-
-
-def _same_vendor(routing, node):
-    """True when ``node`` has the driver and vendor interface the method was resolved for."""
-    return (routing['driver'] == node['driver']
-            and routing['vendor_interface'] == node['vendor_interface'])
 
 
 class ConductorManager:
@@ -144,8 +138,9 @@ class ConductorManager:
         """
         method = driver_method
         if sent_at is not None:
-            return async_outcome.accept_node_cast(self, context, node_id, method,
-                                                  http_method, info, sent_at)
+            routing = {'driver': driver, 'vendor_interface': vendor_interface}
+            return async_outcome.accept_node_cast(self, context, node_id, method, http_method,
+                                                  info, sent_at, routing if driver else None)
         self._refuse_when_stopping()
         if driver is not None:
             routing = {'driver': driver, 'vendor_interface': vendor_interface}
@@ -157,7 +152,7 @@ class ConductorManager:
             with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
                                     purpose='vendor passthru %s' % method) as task:
                 _check_expected(expect, task.node)
-                if _same_vendor(routing, task.node):
+                if same_vendor(routing, task.node):
                     vendor.validate(task, method, **info)
                     return _encode_return(self.run_driver(func, method, task, http_method,
                                                           info), meta.attach)

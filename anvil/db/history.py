@@ -11,24 +11,35 @@ HISTORY = models.NodeHistory.__table__
 #: Event types written by the conductor for vendor passthru calls.
 PASSTHRU = 'passthru'
 
+# Built once: every async call writes two events (see db/api.py on why).
+_INSERT = sa.insert(HISTORY)
+_COLUMNS = frozenset(HISTORY.c.keys())
+_NODES = models.Node.__table__
+_SET_LAST_ERROR = (sa.update(_NODES).where(_NODES.c.id == sa.bindparam('node_id'))
+                   .values(last_error=sa.bindparam('last_error'),
+                           updated_at=sa.bindparam('updated_at')))
+
 
 def insert_event(conn, node_id, values):
     """Insert one event inside the caller's transaction.
 
     ``values``: event, severity, event_type, conductor, user, request_id and,
     optionally, ``last_error`` to set on the node in the same transaction.
+    :raises: ValueError for a key that is not a history column.
     """
     values = dict(values)
     last_error = values.pop('last_error', None)
     now = utcnow()
     values.setdefault('event_type', PASSTHRU)
     values.setdefault('severity', 'INFO')
-    conn.execute(sa.insert(HISTORY).values(uuid=uuidutils.generate_uuid(), node_id=node_id,
-                                           created_at=now, **values))
+    values.update(uuid=uuidutils.generate_uuid(), node_id=node_id, created_at=now)
+    unknown = set(values) - _COLUMNS
+    if unknown:  # a prepared INSERT would drop them silently
+        raise ValueError('Not node history columns: %s' % ', '.join(sorted(unknown)))
+    conn.execute(_INSERT, values)
     if last_error is not None:
-        nodes = models.Node.__table__
-        conn.execute(sa.update(nodes).where(nodes.c.id == node_id)
-                     .values(last_error=last_error, updated_at=now))
+        conn.execute(_SET_LAST_ERROR, {'node_id': node_id, 'last_error': last_error,
+                                       'updated_at': now})
 
 
 @retry_on_deadlock

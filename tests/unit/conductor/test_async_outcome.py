@@ -130,3 +130,25 @@ def test_expired_driver_cast_does_not_run(conductor, conf, ctx, caplog):
                                              sent_at=time.time() - 30)
     assert 'driver_noop expired' in caplog.text
     assert 'succeeded' not in caplog.text
+
+
+def test_routed_cast_reads_no_node_and_runs(conductor, ctx, node_id):
+    conductor.manager.vendor_passthru(ctx, node_id, 'second_method', 'POST', dict(OK),
+                                      sent_at=time.time(), driver='fake-hardware',
+                                      vendor_interface='fake')
+    wait_for_event(node_id, 'succeeded')
+    assert db_api.get_node_by_id(node_id)['reservation'] is None
+
+
+def test_routed_cast_refused_when_the_vendor_interface_changed(conductor, ctx, node_id):
+    """The API read the node before a driver change: the method is not run on the new one."""
+    node = db_api.get_node_by_id(node_id)
+    db_api.update_node(node['uuid'], {'vendor_interface': 'no-vendor'})
+    conductor.manager.vendor_passthru(ctx, node_id, 'second_method', 'POST', dict(OK),
+                                      sent_at=time.time(), driver='fake-hardware',
+                                      vendor_interface='fake')
+    event = wait_for_event(node_id, 'refused')
+    assert 'vendor interface changed after the call was accepted' in event['event']
+    assert event_texts(node_id)[0] == 'Vendor passthru second_method started'
+    assert _last_error(node_id) == event['event']
+    assert db_api.get_node_by_id(node_id)['reservation'] is None
