@@ -116,11 +116,11 @@ def _sync_call_by_cached_route(api, ident, method, info):
         return None
     try:
         details = _node_methods(api.topology.get(), node).get(method)
+        if details is not None and details['async']:
+            return None
         _check(node['driver'], method, details, info)
     except exception.AnvilException:
         node_routes.forget(ident)
-        return None
-    if details['async']:
         return None
     try:
         return api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
