@@ -68,7 +68,8 @@ class ConductorService(service.Service):
             {name: hw.interfaces() for name, hw in hardware_types.items()}, methods)
 
     def _periodic_loop(self):
-        """Heartbeat, and release locks of dead conductors, every heartbeat_interval.
+        """Every heartbeat_interval: heartbeat, free locks of dead conductors and
+        this conductor's own locks that no call holds (``release_forgotten``).
 
         It goes on while the conductor stops (offline, but alive: the locks of
         the methods it is finishing are not stale) until stop() is done.
@@ -80,6 +81,7 @@ class ConductorService(service.Service):
                     if self._orphans is not None and not self._stopped:
                         self._orphans.refresh(db_conductors.list_conductors(
                             CONF.conductor.heartbeat_timeout))
+                self.manager.locks.release_forgotten()
                 released = db_conductors.release_stale_reservations(
                     CONF.conductor.heartbeat_timeout)
                 if released:

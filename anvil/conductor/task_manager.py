@@ -119,6 +119,28 @@ class LockManager:
         finally:
             self._local.release(node_id)
 
+    def release_forgotten(self):
+        """Free this host's DB locks that none of its threads holds or waits for.
+
+        Such a lock is left when the database took it but its answer was lost
+        (the connection broke on the reply) or a release failed; it would
+        otherwise last until this conductor restarts. Each candidate is taken
+        on the local queue first (without waiting), so no thread of this
+        conductor can be reserving it meanwhile. Returns the ids freed.
+        """
+        freed = []
+        for node_id in db_api.reserved_by(self.host):
+            if not self._local.acquire(node_id, 0):
+                continue  # in use here: a live lock
+            try:
+                if db_api.release_node(self.host, node_id):
+                    freed.append(node_id)
+            finally:
+                self._local.release(node_id)
+        if freed:
+            LOG.warning('Released locks of %s on nodes %s that no call held', self.host, freed)
+        return freed
+
     @contextlib.contextmanager
     def acquire(self, context, node_id, shared=False, purpose='', started=None):
         """Yield a ``Task`` holding the node's lock; release on every exit path."""

@@ -15,7 +15,7 @@ from oslo_utils import uuidutils
 from anvil.common import exception
 from anvil.db import history as db_history
 from anvil.db import models
-from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
+from anvil.db.engine import autocommit, reader, retry_on_deadlock, utcnow, writer
 
 NODES = models.Node.__table__
 NODE_COLUMNS = tuple(c.name for c in NODES.columns)
@@ -186,7 +186,8 @@ def reserve_node(host, node_id, history=None):
     transaction when the lock is taken. Returns the node as it is after reserving.
     Raises NodeNotFound, NodeLocked.
     """
-    with writer() as conn:
+    # Without history the lock is one statement: no transaction around it.
+    with writer() if history else autocommit() as conn:
         row = _take(conn, host, node_id)
         if row is not None:
             if history:
@@ -204,11 +205,18 @@ def release_node(host, node_id, history=None):
 
     ``history`` is recorded in the same transaction (whoever held the lock).
     """
-    with writer() as conn:
+    with writer() if history else autocommit() as conn:
         released = conn.execute(_RELEASE, {'node_id': node_id, 'host': host}).rowcount == 1
         if history:
             db_history.insert_event(conn, node_id, history)
         return released
+
+
+def reserved_by(host):
+    """Ids of the nodes whose lock ``host`` holds in the database."""
+    with reader() as conn:
+        return [row.id for row in conn.execute(
+            sa.select(NODES.c.id).where(NODES.c.reservation == host))]
 
 
 @retry_on_deadlock

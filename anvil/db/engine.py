@@ -9,7 +9,10 @@ DBConnectionError) and the deadlock retry decorator used in ``db/api.py``.
 
 ``reader()`` / ``writer()`` give a Connection in one transaction. On SQLite a
 writer transaction starts with ``BEGIN IMMEDIATE`` so read-then-write
-transactions serialise instead of silently losing updates.
+transactions serialise instead of silently losing updates. ``autocommit()``
+gives one whose statements each commit on their own: a lock taken or dropped
+by one UPDATE needs no BEGIN and COMMIT round trips (a third of its cost on
+PostgreSQL); on SQLite it is a writer transaction.
 """
 
 import contextlib
@@ -35,7 +38,7 @@ def utcnow():
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
-_state = {'pid': None, 'engine': None, 'writer': None}
+_state = {'pid': None, 'engine': None, 'writer': None, 'autocommit': None}
 
 
 def _sqlite_events(engine):
@@ -85,7 +88,10 @@ def get_engine():
         with _lock:
             if _state['pid'] != pid:
                 engine = _create(CONF.database.connection)
-                _state.update(engine=engine, pid=pid,
+                # SQLite's BEGIN is ours (the 'begin' event): no autocommit there.
+                autocommit = (None if engine.dialect.name == 'sqlite'
+                              else engine.execution_options(isolation_level='AUTOCOMMIT'))
+                _state.update(engine=engine, pid=pid, autocommit=autocommit,
                               writer=engine.execution_options(anvil_writer=True))
     return _state['engine']
 
@@ -95,7 +101,7 @@ def dispose():
     with _lock:
         if _state['engine'] is not None and _state['pid'] == os.getpid():
             _state['engine'].dispose()
-        _state.update(engine=None, pid=None, writer=None)
+        _state.update(engine=None, pid=None, writer=None, autocommit=None)
 
 
 @contextlib.contextmanager
@@ -110,4 +116,20 @@ def writer():
     """A Connection inside a write transaction (BEGIN IMMEDIATE on SQLite)."""
     get_engine()
     with _state['writer'].begin() as conn:
+        yield conn
+
+
+@contextlib.contextmanager
+def autocommit():
+    """A Connection whose statements each commit at once (a writer transaction on SQLite).
+
+    Only for work that one statement does whole, or whose statements need not
+    see each other atomically.
+    """
+    get_engine()
+    if _state['autocommit'] is None:
+        with writer() as conn:
+            yield conn
+        return
+    with _state['autocommit'].connect() as conn:
         yield conn

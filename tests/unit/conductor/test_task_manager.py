@@ -149,3 +149,17 @@ def test_release_records_history_in_the_same_call(locks, node_id):
     locks.reserve(node_id, history={'event': 'took it'})
     locks.release(node_id, history={'event': 'gave it back'})
     assert [e['event'] for e in history.list_events(node_id)] == ['took it', 'gave it back']
+
+
+def test_release_forgotten_frees_only_locks_no_call_holds(locks, ctx, make_node):
+    held, forgotten, others = make_node('held'), make_node('forgotten'), make_node('others')
+    # The DB took these for us but no thread knows (a lost reply, a failed release).
+    db_api.reserve_node(locks.host, forgotten['id'])
+    db_api.reserve_node('another-host', others['id'])
+    with locks.acquire(ctx, held['id']):
+        assert locks.release_forgotten() == [forgotten['id']]
+        assert db_api.get_node_by_id(held['id'])['reservation'] == locks.host
+    assert db_api.get_node_by_id(forgotten['id'])['reservation'] is None
+    assert db_api.get_node_by_id(others['id'])['reservation'] == 'another-host'
+    assert locks.release_forgotten() == []
+
