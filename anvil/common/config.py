@@ -102,6 +102,11 @@ conductor_opts = [
                help='Seconds after which an async call still waiting in the '
                     'queue (for example across a conductor restart) is '
                     'recorded as expired instead of run.'),
+    cfg.FloatOpt('max_clock_skew', default=5.0, min=0,
+                 help='Seconds by which clocks of API and conductor hosts may '
+                      'differ. A sync call read more than this late after its '
+                      'caller gave up (it waited in the queue of a frozen or '
+                      'dead conductor; the client got 504) is not run.'),
     cfg.IntOpt('hash_partition_exponent', default=5, min=1, max=12,
                help='The hash ring places 2**exponent points per conductor.'),
     cfg.StrOpt('conductor_group', default='',

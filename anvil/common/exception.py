@@ -141,6 +141,13 @@ class ConductorTimeout(AnvilException):
     code = 504
 
 
+class CallAbandoned(ConductorTimeout):
+    """A sync call read after its caller gave up (it got 504): not run, no one to answer."""
+
+    _msg_fmt = ('Call of %(method)s read %(late).1f s after its caller gave up; '
+                'it was not run.')
+
+
 class DriverOperationError(AnvilException):
     """A vendor method failed inside the driver (code set by the driver)."""
 

@@ -118,11 +118,28 @@ class ConductorManager:
         if not self.accepting:
             raise exception.ConductorShuttingDown(host=self.host)
 
+    def _refuse_abandoned(self, context, method, caller_gives_up_at):
+        """Do not run a sync call whose caller has already given up (and got 504).
+
+        Such a call waited in a queue: a frozen conductor's, or a dead one's
+        that a survivor reads (conductor/orphan_queues.py). Running it would
+        take the node's lock for nobody, and hold off the calls that followed.
+        :raises: CallAbandoned.
+        """
+        if caller_gives_up_at is None:
+            return
+        late = time.time() - caller_gives_up_at
+        if late > CONF.conductor.max_clock_skew:
+            LOG.warning('Call of %s not run: read %.1f s after its caller gave up (request %s)',
+                        method, late, getattr(context, 'request_id', None))
+            raise exception.CallAbandoned(method=method, late=late)
+
     # -- endpoints -------------------------------------------------------
 
     @oslo_messaging.expected_exceptions(exception.AnvilException)
     def vendor_passthru(self, context, node_id, driver_method, http_method, info,
-                        sent_at=None, driver=None, vendor_interface=None, expect=None):
+                        sent_at=None, driver=None, vendor_interface=None, expect=None,
+                        caller_gives_up_at=None):
         """Run node vendor ``method`` under the node's lock.
 
         Sync (call): returns {'return', 'attach'[, 'encoding']}. Async (cast):
@@ -142,6 +159,7 @@ class ConductorManager:
             return async_outcome.accept_node_cast(self, context, node_id, method, http_method,
                                                   info, sent_at, routing if driver else None)
         self._refuse_when_stopping()
+        self._refuse_abandoned(context, method, caller_gives_up_at)
         if driver is not None:
             routing = {'driver': driver, 'vendor_interface': vendor_interface}
         else:  # a caller that sends no routing fields
@@ -161,14 +179,16 @@ class ConductorManager:
 
     @oslo_messaging.expected_exceptions(exception.AnvilException)
     def driver_vendor_passthru(self, context, driver_name, driver_method, http_method, info,
-                               sent_at=None):
+                               sent_at=None, caller_gives_up_at=None):
         """Run driver-level vendor ``method`` (no node, no lock).
 
         :raises: DriverNotFound, NoHandlerForMethod, UnsupportedHTTPMethod,
-            InvalidParameterValue, ConductorShuttingDown, DriverOperationError.
+            InvalidParameterValue, ConductorShuttingDown, CallAbandoned,
+            DriverOperationError.
         """
         method = driver_method
         self._refuse_when_stopping()
+        self._refuse_abandoned(context, method, caller_gives_up_at)
         vendor = self._vendor(driver_name)
         func, meta = self._method(vendor, base.DRIVER, method, http_method, info)
         if sent_at is not None:

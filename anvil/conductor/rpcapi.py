@@ -127,11 +127,15 @@ class ConductorAPI:
         A conductor that answers ConductorShuttingDown ran nothing and is already
         offline in the DB: re-read the topology and send once more to the new
         owner. Casts carry no timeout (no broker TTL): a cast that waits in a
-        stopped conductor's queue is recorded as expired when it is read.
+        stopped conductor's queue is recorded as expired when it is read. A
+        call carries the time its caller gives up if no conductor has started
+        it (``call_monitor_timeout``): one read later is not run.
         """
         timeout = CONF.rpc_response_timeout if kind == 'call' else None
         if kind == 'cast':
             kwargs['sent_at'] = time.time()
+        elif self._local_client is None:  # unread by then, a call has no caller
+            kwargs['caller_gives_up_at'] = time.time() + CONF.api.call_monitor_timeout
         try:
             return self._send(kind, ctx, pick_host(self.topology.get()), rpc_method, timeout,
                               **kwargs)

@@ -107,7 +107,8 @@ class Deployment:
             'api': {'host_ip': '127.0.0.1', 'port': self.port, 'api_workers': 1,
                     'call_monitor_timeout': 3, 'metadata_cache_ttl': 0.5},
             'conductor': {'topic': self.topic, 'heartbeat_interval': 1,
-                          'heartbeat_timeout': 6, 'graceful_shutdown_timeout': 10},
+                          'heartbeat_timeout': 6, 'graceful_shutdown_timeout': 10,
+                          'max_clock_skew': 0},  # one host, one clock
         }
         if host:
             sections['DEFAULT']['host'] = host

@@ -157,6 +157,10 @@ def test_frozen_owner_is_504_within_the_call_monitor_timeout(dep):
     # a cast to the frozen owner is queued, not lost: it runs once the owner thaws
     assert cast.status_code == 202, cast.text
     assert cast_elapsed < 1
+    # the thawed owner reads the call whose caller got 504 and does not run it
+    abandoned = re.compile(r'Call of third_method_sync not run: read .* after its caller '
+                           r'gave up \(request %s\)' % resp.headers['x-openstack-request-id'])
+    wait_for(lambda: abandoned.search(proc.log()), 20, what='abandoned call dropped')
     request_id = cast.headers['x-openstack-request-id']
     event = wait_for(lambda: outcome(dep, node['uuid'], request_id), 20, what='outcome')
     assert event['event'] == 'Vendor passthru second_method succeeded: returned True'

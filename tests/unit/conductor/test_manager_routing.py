@@ -1,5 +1,7 @@
 """Sync node calls resolved from the routing fields the API sends, without a node read."""
 
+import time
+
 import oslo_messaging
 import pytest
 
@@ -50,3 +52,32 @@ def test_routed_call_to_a_deleted_node_is_not_found(conductor, ctx, node_id):
     error = _raised(lambda: _call(conductor.manager, ctx, node_id, driver='fake-hardware',
                                   vendor_interface='fake'))
     assert isinstance(error, exception.NodeNotFound)
+
+
+# -- calls whose caller gave up ------------------------------------------------
+
+
+@pytest.mark.parametrize('skew', [0, 5])
+def test_a_call_read_after_its_caller_gave_up_is_not_run(conductor, ctx, node_id, conf,
+                                                         caplog, skew):
+    conf.set_override('max_clock_skew', skew, group='conductor')
+    e = _raised(lambda: _call(conductor.manager, ctx, node_id, driver='fake-hardware',
+                              vendor_interface='fake',
+                              caller_gives_up_at=time.time() - skew - 1))
+    assert isinstance(e, exception.CallAbandoned) and e.code == 504
+    assert 'third_method_sync not run' in caplog.text and ctx.request_id in caplog.text
+    assert db_api.get_node_by_id(node_id)['reservation'] is None
+
+
+def test_a_call_within_the_clock_skew_runs(conductor, ctx, node_id, conf):
+    conf.set_override('max_clock_skew', 5, group='conductor')
+    reply = _call(conductor.manager, ctx, node_id, driver='fake-hardware',
+                  vendor_interface='fake', caller_gives_up_at=time.time() - 3)
+    assert reply == {'return': True, 'attach': False}
+
+
+def test_a_driver_call_read_after_its_caller_gave_up_is_not_run(conductor, ctx):
+    e = _raised(lambda: conductor.manager.driver_vendor_passthru(
+        ctx, 'fake-hardware', 'driver_echo', 'POST', {'x': 1},
+        caller_gives_up_at=time.time() - 60))
+    assert isinstance(e, exception.CallAbandoned)
