@@ -1,10 +1,13 @@
-"""Where a sync passthru call goes: a short-lived cache of node routing fields.
+"""Where a sync passthru call goes: each API process's table of node routing fields.
 
 A sync call needs only a node's routing fields (id, UUID, name, driver,
 vendor interface, conductor group) before it is sent; reading the row for
-every call was a tenth of a call's time. This per-process cache keeps those
-fields for ``[api] node_route_cache_ttl`` seconds, keyed by the identifier
-the client used.
+every call was a tenth of a call's time, and most of it when calls sweep a
+large fleet (each node called once, so caching node by node does not help).
+So each API process loads the routing fields of every node (up to
+``MAX_NODES``) in one query, and loads them again once the table is older
+than ``[api] node_route_cache_ttl`` seconds; nodes it did not load (enrolled
+since, or beyond the cap) are added as they are read.
 
 A stale entry can never run a method on the wrong node: the call carries what
 the API believed (``expect``), and the conductor compares it with the row it
@@ -15,56 +18,89 @@ itself (a 202 promises the node was not locked a moment ago).
 """
 
 import threading
+import time
 
-import cachetools
+from oslo_log import log
 
 from anvil.common.config import CONF
+from anvil.db import api as db_api
+
+LOG = log.getLogger(__name__)
 
 #: Routing fields kept per node; everything a sync call reads before it is sent.
-FIELDS = ('id', 'uuid', 'name', 'driver', 'vendor_interface', 'conductor_group')
-#: Entries per API process (a miss costs one read, nothing more).
-MAX_ENTRIES = 10000
+FIELDS = db_api.ROUTE_FIELDS
+#: Nodes loaded at once (about 0.7 KiB each); more are added only as they are read.
+MAX_NODES = 20000
 
 _lock = threading.Lock()
-_cache = {'ttl': None, 'entries': None}
+_table = {'routes': {}, 'loaded_at': None, 'loading': False}
 
 
-def _entries():
-    """The cache for the configured TTL (re-made when the option changes: tests)."""
-    ttl = CONF.api.node_route_cache_ttl
-    if _cache['ttl'] != ttl:
-        _cache.update(ttl=ttl, entries=cachetools.TTLCache(MAX_ENTRIES, ttl) if ttl else None)
-    return _cache['entries']
+def _entry(node):
+    return {key: node[key] for key in FIELDS}
+
+
+def _index(entries):
+    routes = {}
+    for entry in entries:
+        routes[entry['uuid']] = entry
+        if entry['name']:
+            routes[entry['name']] = entry
+    return routes
+
+
+def _load_if_due(ttl):
+    """Load the table when it is older than ``ttl`` (one thread loads, the others go on)."""
+    now = time.monotonic()
+    with _lock:
+        loaded_at = _table['loaded_at']
+        if _table['loading'] or (loaded_at is not None and now - loaded_at < ttl):
+            return
+        _table['loading'] = True
+    routes = None
+    try:
+        routes = _index(db_api.list_routes(MAX_NODES))
+    except Exception as e:  # the fresh read of the call will answer (503 if need be)
+        LOG.warning('Could not load the node route table: %s', e)
+    finally:
+        with _lock:
+            if routes is not None:
+                _table['routes'] = routes
+            _table.update(loaded_at=now, loading=False)
 
 
 def get(ident):
-    """The cached routing fields for ``ident`` (UUID or name), or None."""
-    with _lock:
-        entries = _entries()
-        return entries.get(ident) if entries is not None else None
+    """The routing fields of the node ``ident`` (UUID or name) names, or None."""
+    ttl = CONF.api.node_route_cache_ttl
+    if not ttl:
+        return None
+    _load_if_due(ttl)
+    return _table['routes'].get(ident)
 
 
 def remember(ident, node):
-    """Keep ``node``'s routing fields under ``ident``."""
+    """Keep ``node``'s routing fields (read afresh) until the next load."""
+    if not CONF.api.node_route_cache_ttl:
+        return
+    entry = _entry(node)
     with _lock:
-        entries = _entries()
-        if entries is not None:
-            entries[ident] = {key: node[key] for key in FIELDS}
+        routes = _table['routes']
+        if ident in routes or len(routes) < 2 * MAX_NODES:
+            routes[ident] = entry
 
 
 def forget(*idents):
     """Drop the entries of ``idents`` (a stale route, or a node this process changed)."""
     with _lock:
-        entries = _entries()
         for ident in idents:
-            if entries is not None and ident is not None:
-                entries.pop(ident, None)
+            if ident is not None:
+                _table['routes'].pop(ident, None)
 
 
 def clear():
-    """Forget every entry (a new database, in tests)."""
+    """Forget everything; the next lookup loads the table (a new database, in tests)."""
     with _lock:
-        _cache.update(ttl=None, entries=None)
+        _table.update(routes={}, loaded_at=None, loading=False)
 
 
 def expectation(ident, node):

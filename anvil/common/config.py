@@ -65,12 +65,14 @@ api_opts = [
                       'method metadata before re-reading them from the '
                       'database. A conductor change is seen at most this late.'),
     cfg.FloatOpt('node_route_cache_ttl', default=30.0, min=0,
-                 help='Seconds an API process remembers a node\'s routing fields '
-                      '(UUID, name, driver, vendor interface, conductor group) for '
-                      'sync passthru calls, saving a database read per call. The '
-                      'conductor checks them against the node it locks and the '
-                      'call is routed again when they changed, so a stale entry '
-                      'costs a retry, never a wrong node. 0 disables the cache.'),
+                 help='Each API process keeps a table of every node\'s routing '
+                      'fields (UUID, name, driver, vendor interface, conductor '
+                      'group; up to 20,000 nodes, loaded in one query) so that a '
+                      'sync passthru call needs no database read; the table is '
+                      'loaded again when older than this many seconds. The '
+                      'conductor checks the fields against the node it locks and '
+                      'the call is routed again when they changed, so a stale '
+                      'entry costs a retry, never a wrong node. 0 disables it.'),
     cfg.MultiStrOpt('passthru_deny', default=[],
                     help='Vendor methods refused with 400 whatever their '
                          'driver says, as "<hardware type>:<method>" or '

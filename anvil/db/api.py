@@ -38,6 +38,12 @@ _RELEASE = (sa.update(NODES)
             .values(reservation=None))
 
 
+#: The fields a passthru call is routed by (see api/node_routes.py).
+ROUTE_FIELDS = ('id', 'uuid', 'name', 'driver', 'vendor_interface', 'conductor_group')
+_ROUTES = (sa.select(*(NODES.c[f] for f in ROUTE_FIELDS)).order_by(NODES.c.id)
+           .limit(sa.bindparam('limit')))
+
+
 def _row(row):
     return dict(row._mapping) if row is not None else None
 
@@ -55,6 +61,12 @@ def get_node(ident, allow_name=True):
     if row is None:
         raise exception.NodeNotFound(node=ident)
     return _row(row)
+
+
+def list_routes(limit):
+    """The routing fields (``ROUTE_FIELDS``) of the first ``limit`` nodes, as dicts."""
+    with reader() as conn:
+        return [dict(r._mapping) for r in conn.execute(_ROUTES, {'limit': limit})]
 
 
 def get_node_by_id(node_id):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from anvil.api import node_routes
 from anvil.db import api as db_api
 from anvil.db import engine as db_engine
+from tests.polling import wait_for
 from tests.unit.api.helpers import LATEST, fault
 
 SYNC = '/v1/nodes/%s/vendor_passthru/third_method_sync'
@@ -54,14 +55,52 @@ def _enroll(client, name, **fields):
     return resp.get_json()
 
 
+def _table_loads(statements):
+    return [s for s, _ in statements if s.lstrip().startswith('SELECT nodes.id, nodes.uuid, '
+                                                              'nodes.name, nodes.driver, '
+                                                              'nodes.vendor_interface, '
+                                                              'nodes.conductor_group \nFROM')]
+
+
 @pytest.mark.parametrize('by', ['name', 'uuid'])
-def test_repeated_sync_calls_read_the_node_once(client, node, statements, by):
+def test_repeated_sync_calls_read_no_node_row(client, node, statements, by):
     ident = node[by]
     for _ in range(3):
         resp = _call(client, ident)
         assert resp.status_code == 200 and resp.data == b'true'
-    assert len(_node_reads(statements)) == 1
+    assert _node_reads(statements) == []
+    assert len(_table_loads(statements)) == 1
     assert db_api.get_node(node['uuid'])['reservation'] is None
+
+
+def test_a_sweep_over_a_fleet_reads_no_node_row(client, statements):
+    names = ['sweep-%02d' % i for i in range(20)]
+    for name in names:
+        _enroll(client, name)
+    del statements[:]
+    for name in names:  # each node called once: a node-by-node cache would miss every time
+        assert _call(client, name).status_code == 200
+    assert _node_reads(statements) == []
+    assert len(_table_loads(statements)) == 1
+
+
+def test_a_node_enrolled_after_the_load_is_read_then_remembered(client, node, statements):
+    assert _call(client, 'fake1').status_code == 200  # the table is loaded
+    late = db_api.create_node({'driver': 'fake-hardware', 'name': 'late'})
+    del statements[:]
+    for _ in range(3):
+        assert _call(client, 'late').status_code == 200
+    assert len(_node_reads(statements)) == 1
+    assert node_routes.get('late')['uuid'] == late['uuid']
+
+
+def test_the_table_is_loaded_again_after_the_ttl(client, node, conf):
+    conf.set_override('node_route_cache_ttl', 0.2, group='api')
+    node_routes.clear()
+    assert _call(client, 'fake1').status_code == 200
+    late = db_api.create_node({'driver': 'fake-hardware', 'name': 'late'})
+    assert node_routes.get('late') is None or node_routes.get('late')['uuid'] == late['uuid']
+    wait_for(lambda: node_routes.get('late'), 5)
 
 
 def test_ttl_zero_reads_the_node_every_call(client, node, statements, conf):
