@@ -46,7 +46,7 @@ def _start(workdir, name, tree, args):
         else:
             os.environ['PYTHONPATH'] = old
     template = targets.node_template(dep.url, database.url)
-    targets.add_nodes(database.url, template, 'bench-', 0, 100)
+    targets.add_nodes(database.url, template, 'bench-', 0, args.nodes)
     solo = targets.node_template(dep.url, database.url, targets.SOLO)
     targets.add_nodes(database.url, solo, 'solo-', 0, 100)
     return dep, database
@@ -59,6 +59,8 @@ def main(argv=None):
                         'whatever uncommitted changes it has)')
     parser.add_argument('--scenarios', nargs='*', default=['sync_c1', 'sync_c8'])
     parser.add_argument('--reps', type=int, default=4)
+    parser.add_argument('--nodes', type=int, default=100,
+                        help='nodes enrolled (10000 for sync_c8_10k)')
     parser.add_argument('--duration', type=int, default=5)
     parser.add_argument('--workers', type=int, default=bench_run.RECOMMENDED_WORKERS)
     parser.add_argument('--threads', type=int, default=bench_run.RECOMMENDED_THREADS)
