@@ -9,7 +9,9 @@ import threading
 
 import oslo_messaging
 from oslo_messaging import serializer as om_serializer
+from oslo_messaging.rpc import server as rpc_server
 
+from anvil.common import call_monitor
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
 
@@ -69,8 +71,13 @@ def get_client():
 
 
 def get_server(host, endpoints):
-    """An RPC server for ``host`` on the conductor topic (threading executor)."""
+    """An RPC server for ``host`` on the conductor topic (threading executor).
+
+    Built as ``oslo_messaging.get_rpc_server`` builds it, but with the
+    dispatcher of ``call_monitor`` (no thread per call for heartbeats).
+    """
     target = oslo_messaging.Target(topic=conductor_topic(), server=host,
                                    version=RPC_API_VERSION)
-    return oslo_messaging.get_rpc_server(get_transport(), target, endpoints,
-                                         serializer=RequestContextSerializer())
+    dispatcher = call_monitor.CallMonitorDispatcher(endpoints, RequestContextSerializer(),
+                                                    None)
+    return rpc_server.RPCServer(get_transport(), target, dispatcher)

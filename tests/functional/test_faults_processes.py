@@ -253,6 +253,16 @@ def test_running_async_method_holds_the_lock(slow):
     assert resp.status_code == 200, resp.text
 
 
+def test_a_sync_method_longer_than_the_call_monitor_timeout_answers(slow):
+    """The conductor's call-monitor heartbeats (anvil/common/call_monitor.py) keep
+    the caller waiting: without them this call would be a 504 after 3 s."""
+    node = slow.create_node('long-sync')
+    resp, elapsed = timed(slow.post, NODE % node['uuid'] + '/third_method_sync',
+                          {'bar': 'meow'}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert elapsed >= VENDOR_DELAY >= CALL_MONITOR_TIMEOUT
+
+
 # -- 9. SIGTERM while an async method runs ------------------------------------------------
 
 

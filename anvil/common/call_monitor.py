@@ -1,0 +1,110 @@
+"""Call-monitor heartbeats of running RPC calls, sent by one thread per process.
+
+The API asks for call-monitor heartbeats on every sync call
+(``[api] call_monitor_timeout``: a frozen or dead conductor is a 504 in seconds,
+not after ``rpc_response_timeout``). oslo.messaging's dispatcher serves that
+by starting a thread per call that sends a heartbeat every timeout/2 seconds
+until the call returns; for the usual call, done in milliseconds, the
+thread's start and join are all it does, and cost ~0.1 ms of CPU and ~0.3 ms
+of latency per call. ``CallMonitorDispatcher`` sends the same heartbeats (same
+interval, same message, never after the call returned) from one shared thread.
+
+Relies on oslo.messaging's incoming message interface: ``client_timeout``
+(the caller's call_monitor_timeout, or None) and ``heartbeat()``.
+"""
+
+import threading
+import time
+
+from oslo_log import log
+from oslo_messaging.rpc import dispatcher as rpc_dispatcher
+
+LOG = log.getLogger(__name__)
+
+
+class _Call:
+    """One running call: when its next heartbeat is due; ``lock`` orders beat and end."""
+
+    def __init__(self, incoming, interval):
+        self.incoming = incoming
+        self.interval = interval
+        self.due = time.monotonic() + interval
+        self.lock = threading.Lock()
+        self.running = True
+
+
+class HeartbeatSender:
+    """Sends the heartbeats of every registered call from one daemon thread."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._calls = set()
+        self._thread = None
+
+    def add(self, incoming, interval):
+        """Register a call that is starting; returns the handle for ``remove``."""
+        call = _Call(incoming, interval)
+        with self._cond:
+            self._calls.add(call)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name='anvil-call-monitor')
+                self._thread.start()
+            self._cond.notify()
+        return call
+
+    def remove(self, call):
+        """The call returned: no heartbeat for it from now on (waits out one in flight)."""
+        with self._cond:
+            self._calls.discard(call)
+        with call.lock:
+            call.running = False
+
+    def _due_calls(self):
+        """Wait until some call is due; return those due, their next time set."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                due = [c for c in self._calls if c.due <= now]
+                if due:
+                    for call in due:
+                        call.due = now + call.interval
+                    return due
+                next_due = min((c.due for c in self._calls), default=None)
+                self._cond.wait(None if next_due is None else next_due - now)
+
+    def _run(self):
+        while True:
+            for call in self._due_calls():
+                with call.lock:
+                    if not call.running:
+                        continue
+                    try:
+                        call.incoming.heartbeat()
+                    except Exception as e:  # as oslo.messaging: give up on this call's beats
+                        LOG.debug('Call-monitor heartbeat failed: %s', e)
+                        with self._cond:
+                            self._calls.discard(call)
+
+
+_SENDER = HeartbeatSender()
+
+
+class CallMonitorDispatcher(rpc_dispatcher.RPCDispatcher):
+    """oslo.messaging's RPC dispatcher, with heartbeats from the shared sender."""
+
+    def dispatch(self, incoming):
+        timeout = incoming.client_timeout
+        try:
+            interval = int(timeout) / 2 if timeout else 0
+        except (TypeError, ValueError):
+            interval = 0
+        if interval < 1:  # none asked for, or one oslo.messaging would refuse: its own path
+            return super().dispatch(incoming)
+        incoming.client_timeout = None  # the parent starts no watchdog thread
+        call = _SENDER.add(incoming, interval)
+        try:
+            return super().dispatch(incoming)
+        finally:
+            _SENDER.remove(call)
+            incoming.client_timeout = timeout

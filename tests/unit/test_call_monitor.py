@@ -1,0 +1,74 @@
+"""CallMonitorDispatcher: heartbeats while a call runs, from one shared thread."""
+
+import threading
+
+import oslo_messaging
+
+from anvil.common import call_monitor
+from anvil.common.rpc import RequestContextSerializer
+from tests.polling import wait_for
+
+
+class Incoming:
+    """What oslo.messaging's rabbit driver hands the dispatcher (the parts it reads)."""
+
+    def __init__(self, method, client_timeout):
+        self.message = {'method': method, 'args': {}, 'version': '1.0'}
+        self.ctxt = {'request_id': 'req-1'}
+        self.client_timeout = client_timeout
+        self.beats = []
+
+    def heartbeat(self):
+        self.beats.append(threading.current_thread().name)
+
+
+class Endpoint:
+    target = oslo_messaging.Target(version='1.0')
+
+    def __init__(self):
+        self.incoming = None
+        self.threads_at_start = None
+
+    def long_call(self, context):
+        """Runs until the caller got two heartbeats."""
+        self.threads_at_start = threading.active_count()
+        wait_for(lambda: len(self.incoming.beats) >= 2, 10, what='two heartbeats')
+        return 'done'
+
+    def quick_call(self, context):
+        self.threads_at_start = threading.active_count()
+        return 'quick'
+
+
+def _dispatch(endpoint, incoming):
+    endpoint.incoming = incoming
+    dispatcher = call_monitor.CallMonitorDispatcher([endpoint], RequestContextSerializer(),
+                                                    None)
+    return dispatcher.dispatch(incoming)
+
+
+def test_a_long_call_gets_heartbeats_from_the_shared_thread():
+    endpoint, incoming = Endpoint(), Incoming('long_call', 2)  # a beat every second
+    assert _dispatch(endpoint, incoming) == 'done'
+    assert set(incoming.beats) == {'anvil-call-monitor'}
+    assert incoming.client_timeout == 2  # given back as it came
+
+
+def test_calls_start_no_thread_of_their_own():
+    endpoint = Endpoint()
+    _dispatch(endpoint, Incoming('quick_call', 4))  # the shared thread exists from now on
+    before = threading.active_count()
+    assert _dispatch(endpoint, Incoming('quick_call', 4)) == 'quick'
+    assert endpoint.threads_at_start == before
+
+
+def test_a_quick_call_gets_no_heartbeat():
+    incoming = Incoming('quick_call', 4)
+    assert _dispatch(Endpoint(), incoming) == 'quick'
+    assert incoming.beats == []
+
+
+def test_calls_without_a_monitor_timeout_are_dispatched_as_usual():
+    incoming = Incoming('quick_call', None)
+    assert _dispatch(Endpoint(), incoming) == 'quick'
+    assert incoming.beats == []
