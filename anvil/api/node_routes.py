@@ -6,7 +6,8 @@ every call was a tenth of a call's time, and most of it when calls sweep a
 large fleet (each node called once, so caching node by node does not help).
 So each API process loads the routing fields of every node (up to
 ``MAX_NODES``) in one query, and loads them again once the table is older
-than ``[api] node_route_cache_ttl`` seconds; nodes it did not load (enrolled
+than ``[api] node_route_cache_ttl`` seconds, or sooner once many calls found
+their node missing (a batch was enrolled); nodes it did not load (enrolled
 since, or beyond the cap) are added as they are read.
 
 A stale entry can never run a method on the wrong node: the call carries what
@@ -31,9 +32,13 @@ LOG = log.getLogger(__name__)
 FIELDS = db_api.ROUTE_FIELDS
 #: Nodes loaded at once (about 0.7 KiB each); more are added only as they are read.
 MAX_NODES = 20000
+#: Misses (nodes read afresh) after which the table is loaded again before its
+#: TTL, at most once a ``MIN_RELOAD_INTERVAL``: many nodes were enrolled at once.
+MISSES_BEFORE_RELOAD = 50
+MIN_RELOAD_INTERVAL = 1.0
 
 _lock = threading.Lock()
-_table = {'routes': {}, 'loaded_at': None, 'loading': False}
+_table = {'routes': {}, 'loaded_at': None, 'loading': False, 'misses': 0}
 
 
 def _entry(node):
@@ -49,12 +54,22 @@ def _index(entries):
     return routes
 
 
+def _due(now, ttl):
+    loaded_at = _table['loaded_at']
+    if loaded_at is None or now - loaded_at >= ttl:
+        return True
+    return (_table['misses'] >= MISSES_BEFORE_RELOAD
+            and now - loaded_at >= min(ttl, MIN_RELOAD_INTERVAL))
+
+
 def _load_if_due(ttl):
-    """Load the table when it is older than ``ttl`` (one thread loads, the others go on)."""
+    """Load the table when it is older than ``ttl``, or sooner after many misses.
+
+    One thread loads; the others go on with the table they have.
+    """
     now = time.monotonic()
     with _lock:
-        loaded_at = _table['loaded_at']
-        if _table['loading'] or (loaded_at is not None and now - loaded_at < ttl):
+        if _table['loading'] or not _due(now, ttl):
             return
         _table['loading'] = True
     routes = None
@@ -66,7 +81,7 @@ def _load_if_due(ttl):
         with _lock:
             if routes is not None:
                 _table['routes'] = routes
-            _table.update(loaded_at=now, loading=False)
+            _table.update(loaded_at=now, loading=False, misses=0)
 
 
 def get(ident):
@@ -85,6 +100,8 @@ def remember(ident, node):
     entry = _entry(node)
     with _lock:
         routes = _table['routes']
+        if ident not in routes:
+            _table['misses'] += 1
         if ident in routes or len(routes) < 2 * MAX_NODES:
             routes[ident] = entry
 
@@ -100,7 +117,7 @@ def forget(*idents):
 def clear():
     """Forget everything; the next lookup loads the table (a new database, in tests)."""
     with _lock:
-        _table.update(routes={}, loaded_at=None, loading=False)
+        _table.update(routes={}, loaded_at=None, loading=False, misses=0)
 
 
 def expectation(ident, node):

@@ -187,3 +187,30 @@ def test_async_calls_always_read_the_node(client, node, statements):
                        json={'bar': 'kazoo'}, headers=LATEST)
     assert resp.status_code == 409  # the reservation was read, not taken from the cache
     db_api.release_node('someone-else', node_id)
+
+
+def test_many_misses_load_the_table_again_before_the_ttl(client, node, statements,
+                                                         monkeypatch):
+    monkeypatch.setattr(node_routes, 'MISSES_BEFORE_RELOAD', 3)
+    monkeypatch.setattr(node_routes, 'MIN_RELOAD_INTERVAL', 0)
+    assert _call(client, 'fake1').status_code == 200  # the table is loaded
+    names = ['batch-%02d' % i for i in range(10)]
+    for name in names:  # a batch enrolled behind this API process
+        db_api.create_node({'driver': 'fake-hardware', 'name': name})
+    del statements[:]
+    for name in names:
+        assert _call(client, name).status_code == 200
+    assert len(_node_reads(statements)) == 3  # then the table was loaded again
+    assert len(_table_loads(statements)) == 1
+
+
+def test_async_calls_by_a_known_route_count_no_miss(client, node, statements, monkeypatch):
+    monkeypatch.setattr(node_routes, 'MISSES_BEFORE_RELOAD', 3)
+    monkeypatch.setattr(node_routes, 'MIN_RELOAD_INTERVAL', 0)
+    assert _call(client, 'fake1').status_code == 200
+    del statements[:]
+    for _ in range(5):
+        resp = client.post('/v1/nodes/fake1/vendor_passthru/log_passthrough', json={},
+                           headers=LATEST)
+        assert resp.status_code == 202
+    assert _table_loads(statements) == []
