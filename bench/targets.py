@@ -65,11 +65,27 @@ def add_nodes(db_url, template, prefix, start, count):
     try:
         with engine.begin() as conn:
             conn.execute(sa.insert(NODES), rows)
-        if engine.dialect.name == 'postgresql':
-            with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as conn:
-                conn.exec_driver_sql('ANALYZE nodes')
+        _settle(engine, 'ANALYZE nodes')
     finally:
         engine.dispose()
+
+
+def _settle(engine, maintenance):
+    """Let PostgreSQL settle after a bulk change, before anything is measured.
+
+    The scale scenario is about nodes enrolled, not nodes being enrolled: the
+    bulk INSERT's dirty pages are flushed (CHECKPOINT) and the table analysed
+    (or, after the DELETE, vacuumed) now rather than by a checkpoint or an
+    autovacuum in the middle of a measured run.
+    """
+    if engine.dialect.name != 'postgresql':
+        return
+    with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as conn:
+        conn.exec_driver_sql(maintenance)
+        try:
+            conn.exec_driver_sql('CHECKPOINT')
+        except sa.exc.DBAPIError as e:  # not a superuser: the run measures the noise too
+            print('bench: CHECKPOINT refused (%s)' % e.orig, flush=True)
 
 
 def remove_nodes(db_url, prefix, start):
@@ -79,6 +95,7 @@ def remove_nodes(db_url, prefix, start):
         with engine.begin() as conn:
             conn.execute(sa.delete(NODES).where(NODES.c.name.like(prefix + '%'),
                                                 NODES.c.name >= '%s%05d' % (prefix, start)))
+        _settle(engine, 'VACUUM ANALYZE nodes')
     finally:
         engine.dispose()
 
