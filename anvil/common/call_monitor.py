@@ -36,10 +36,15 @@ class _Call:
 class HeartbeatSender:
     """Sends the heartbeats of every registered call from one daemon thread."""
 
+    #: Seconds the thread sleeps when no call runs. Shorter than any interval
+    #: (oslo.messaging's are 1 s or more), so that a new call never has to wake it.
+    IDLE_WAIT = 0.5
+
     def __init__(self):
         self._cond = threading.Condition()
         self._calls = set()
         self._thread = None
+        self._wake_at = None  # when the thread will look again (None: not waiting)
 
     def add(self, incoming, interval):
         """Register a call that is starting; returns the handle for ``remove``."""
@@ -50,7 +55,8 @@ class HeartbeatSender:
                 self._thread = threading.Thread(target=self._run, daemon=True,
                                                 name='anvil-call-monitor')
                 self._thread.start()
-            self._cond.notify()
+            elif self._wake_at is not None and call.due < self._wake_at:
+                self._cond.notify()  # rare: it would look too late for this call
         return call
 
     def remove(self, call):
@@ -70,8 +76,10 @@ class HeartbeatSender:
                     for call in due:
                         call.due = now + call.interval
                     return due
-                next_due = min((c.due for c in self._calls), default=None)
-                self._cond.wait(None if next_due is None else next_due - now)
+                self._wake_at = min((c.due for c in self._calls),
+                                    default=now + self.IDLE_WAIT)
+                self._cond.wait(self._wake_at - now)
+                self._wake_at = None
 
     def _run(self):
         while True:
