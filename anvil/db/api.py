@@ -56,7 +56,7 @@ def get_node(ident, allow_name=True):
         query = _BY_NAME
     else:
         raise exception.NodeNotFound(node=ident)
-    with reader() as conn:
+    with autocommit(readonly=True) as conn:  # one statement: no BEGIN/COMMIT
         row = conn.execute(query, {'ident': ident}).first()
     if row is None:
         raise exception.NodeNotFound(node=ident)
@@ -65,13 +65,13 @@ def get_node(ident, allow_name=True):
 
 def list_routes(limit):
     """The routing fields (``ROUTE_FIELDS``) of the first ``limit`` nodes, as dicts."""
-    with reader() as conn:
+    with autocommit(readonly=True) as conn:
         return [dict(r._mapping) for r in conn.execute(_ROUTES, {'limit': limit})]
 
 
 def get_node_by_id(node_id):
     """One node by its integer id. Raises NodeNotFound."""
-    with reader() as conn:
+    with autocommit(readonly=True) as conn:
         row = conn.execute(_BY_ID, {'node_id': node_id}).first()
     if row is None:
         raise exception.NodeNotFound(node=node_id)

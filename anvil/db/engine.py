@@ -12,7 +12,7 @@ writer transaction starts with ``BEGIN IMMEDIATE`` so read-then-write
 transactions serialise instead of silently losing updates. ``autocommit()``
 gives one whose statements each commit on their own: a lock taken or dropped
 by one UPDATE needs no BEGIN and COMMIT round trips (a third of its cost on
-PostgreSQL); on SQLite it is a writer transaction.
+PostgreSQL); elsewhere it is a writer transaction.
 """
 
 import contextlib
@@ -38,7 +38,7 @@ def utcnow():
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
-_state = {'pid': None, 'engine': None, 'writer': None, 'autocommit': None}
+_state = {'pid': None, 'engine': None, 'writer': None}
 
 
 def _sqlite_events(engine):
@@ -88,10 +88,7 @@ def get_engine():
         with _lock:
             if _state['pid'] != pid:
                 engine = _create(CONF.database.connection)
-                # SQLite's BEGIN is ours (the 'begin' event): no autocommit there.
-                autocommit = (None if engine.dialect.name == 'sqlite'
-                              else engine.execution_options(isolation_level='AUTOCOMMIT'))
-                _state.update(engine=engine, pid=pid, autocommit=autocommit,
+                _state.update(engine=engine, pid=pid,
                               writer=engine.execution_options(anvil_writer=True))
     return _state['engine']
 
@@ -101,7 +98,7 @@ def dispose():
     with _lock:
         if _state['engine'] is not None and _state['pid'] == os.getpid():
             _state['engine'].dispose()
-        _state.update(engine=None, pid=None, writer=None, autocommit=None)
+        _state.update(engine=None, pid=None, writer=None)
 
 
 @contextlib.contextmanager
@@ -130,16 +127,26 @@ def writer():
 
 
 @contextlib.contextmanager
-def autocommit():
-    """A Connection whose statements each commit at once (a writer transaction on SQLite).
+def autocommit(readonly=False):
+    """A Connection whose statements each commit at once (PostgreSQL); elsewhere a
+    writer transaction, or with ``readonly`` a read transaction.
 
     Only for work that one statement does whole, or whose statements need not
-    see each other atomically.
+    see each other atomically. psycopg2's ``autocommit`` is switched on the
+    checked-out connection and back: a client-side switch, where SQLAlchemy's
+    AUTOCOMMIT isolation level costs a ``SET default_transaction_isolation``
+    round trip at every check-in.
     """
-    get_engine()
-    if _state['autocommit'] is None:
-        with writer() as conn:
+    engine = get_engine()
+    if engine.dialect.driver != 'psycopg2':
+        with reader() if readonly else writer() as conn:
             yield conn
         return
-    with _state['autocommit'].connect() as conn:
-        yield conn
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not raw.closed:  # a connection lost meanwhile is discarded anyway
+                raw.autocommit = False
