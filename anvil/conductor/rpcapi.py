@@ -132,17 +132,21 @@ class ConductorAPI:
         it (``call_monitor_timeout``): one read later is not run.
         """
         timeout = CONF.rpc_response_timeout if kind == 'call' else None
-        if kind == 'cast':
-            kwargs['sent_at'] = time.time()
-        elif self._local_client is None:  # unread by then, a call has no caller
-            kwargs['caller_gives_up_at'] = time.time() + CONF.api.call_monitor_timeout
         try:
             return self._send(kind, ctx, pick_host(self.topology.get()), rpc_method, timeout,
-                              **kwargs)
+                              **self._stamped(kind, kwargs))
         except exception.ConductorShuttingDown:
             self.topology.invalidate()
             return self._send(kind, ctx, pick_host(self.topology.get()), rpc_method, timeout,
-                              **kwargs)
+                              **self._stamped(kind, kwargs))
+
+    def _stamped(self, kind, kwargs):
+        """``kwargs`` with the send time of a cast or the give-up time of a call's caller."""
+        if kind == 'cast':
+            return dict(kwargs, sent_at=time.time())
+        if self._local_client is None:  # unread by then, a call has no caller
+            return dict(kwargs, caller_gives_up_at=time.time() + CONF.api.call_monitor_timeout)
+        return kwargs
 
     # -- the API ------------------------------------------------------------
 
