@@ -94,8 +94,13 @@ def get(ident):
 
 
 def remember(ident, node):
-    """Keep ``node``'s routing fields (read afresh) until the next load."""
-    if not CONF.api.node_route_cache_ttl:
+    """Keep ``node``'s routing fields (read afresh) until the next load.
+
+    Only under its exact UUID or name: a database whose collation matched
+    ``ident`` another way (MariaDB ignores case) would have the conductor
+    refuse every call routed by it (``expect`` is compared exactly).
+    """
+    if not CONF.api.node_route_cache_ttl or ident not in (node['uuid'], node['name']):
         return
     entry = _entry(node)
     with _lock:

@@ -214,3 +214,15 @@ def test_async_calls_by_a_known_route_count_no_miss(client, node, statements, mo
                            json={'bar': 'woof'}, headers=LATEST)  # no 409 if one still runs
         assert resp.status_code == 202
     assert _table_loads(statements) == []
+
+
+def test_only_the_exact_uuid_or_name_is_remembered(client, node):
+    """MariaDB finds "FAKE1" for fake1; a route under it would be refused by every
+    conductor (``expect`` is compared exactly), so such calls read the node instead."""
+    row = db_api.get_node(node['uuid'])
+    assert node_routes.get('fake1') is not None  # the table is loaded: no reload below
+    node_routes.remember('FAKE1', row)
+    assert node_routes.get('FAKE1') is None
+    node_routes.forget('fake1')
+    node_routes.remember('fake1', row)
+    assert node_routes.get('fake1')['uuid'] == node['uuid']
