@@ -119,8 +119,7 @@ def _sync_call_by_cached_route(api, ident, method, info):
         if details is not None and details['async']:
             return None
         _check(node['driver'], method, details, info)
-    except exception.AnvilException:
-        node_routes.forget(ident)
+    except exception.AnvilException:  # the fresh read re-checks, and refreshes the entry
         return None
     try:
         return api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
