@@ -1,4 +1,4 @@
-.PHONY: run test unit functional lint sample-config bench bench-quick
+.PHONY: run test unit functional lint sample-config sample-policy bench bench-quick
 
 run:            ## install and start the all-in-one on 127.0.0.1:6385
 	tools/run-all-in-one.sh
@@ -23,3 +23,6 @@ bench:          ## benchmark (issue 6): anvil vs this machine's floor, ~12 min; 
 
 bench-quick:    ## the same, 3 s per scenario and 1 repetition (~3 min)
 	tools/venv.sh && .venv/bin/python -m bench.run --quick
+
+sample-policy:  ## regenerate etc/anvil/policy.yaml.sample
+	tools/venv.sh && .venv/bin/oslopolicy-sample-generator --namespace anvil --output-file etc/anvil/policy.yaml.sample

@@ -100,7 +100,7 @@ def _no_cascade(md):
 
 
 def _add_column(md):
-    md.tables['nodes'].append_column(sa.Column('owner', sa.String(255), nullable=True))
+    md.tables['nodes'].append_column(sa.Column('description', sa.String(255), nullable=True))
 
 
 #: name → function changing a copy of the models in place.

@@ -10,7 +10,17 @@ import http
 import flask
 from oslo_middleware import request_id
 
-from anvil.api import conductors, drivers, errors, microversion, node_history, nodes, passthru, root
+from anvil.api import (
+    authentication,
+    conductors,
+    drivers,
+    errors,
+    microversion,
+    node_history,
+    nodes,
+    passthru,
+    root,
+)
 from anvil.api.openapi import bp as openapi_bp
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
@@ -25,7 +35,7 @@ class _RequestId(request_id.RequestId):
 
 def _before_request():
     flask.g.api_version = microversion.parse(flask.request.headers)
-    flask.g.context = RequestContext.from_environ_or_new(flask.request.environ)
+    flask.g.context = RequestContext.from_authenticated_environ(flask.request.environ)
 
 
 def _after_request(response):
@@ -51,5 +61,5 @@ def create_app(conductor_api=None):
     errors.register(app)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.wsgi_app = _RequestId(app.wsgi_app)
+    app.wsgi_app = _RequestId(authentication.wrap(app.wsgi_app))
     return app

@@ -9,7 +9,7 @@ import urllib.parse
 
 import flask
 
-from anvil.api import links, microversion
+from anvil.api import links, microversion, policy
 from anvil.api.node_view import timestamp
 from anvil.api.query_args import boolean, check_known, split_fields
 from anvil.api.responses import json_response
@@ -93,6 +93,7 @@ def _next_link(page, limit):
 
 @bp.route('/v1/conductors', methods=['GET'])
 def list_conductors():
+    policy.authorize('baremetal:conductor:get', flask.g.context)
     _check_version()
     args = flask.request.args
     check_known(args, ('detail', 'fields', 'limit', 'marker', 'sort_key', 'sort_dir'))
@@ -114,6 +115,7 @@ def list_conductors():
 
 @bp.route('/v1/conductors/<hostname>', methods=['GET'])
 def show_conductor(hostname):
+    policy.authorize('baremetal:conductor:get', flask.g.context)
     _check_version()
     check_known(flask.request.args, ('fields',))
     cond = db_conductors.get_conductor(hostname, CONF.conductor.heartbeat_timeout)

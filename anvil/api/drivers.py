@@ -9,7 +9,7 @@ vendor interfaces (and so which passthru methods) the driver offers.
 
 import flask
 
-from anvil.api import links, microversion
+from anvil.api import links, microversion, policy
 from anvil.api.query_args import boolean, check_known, split_fields
 from anvil.api.responses import json_response
 from anvil.common import exception
@@ -86,6 +86,7 @@ def _list_args():
 
 @bp.route('/v1/drivers', methods=['GET'])
 def list_drivers():
+    policy.authorize('baremetal:driver:get', flask.g.context)
     kind, detail, fields = _list_args()
     topology = _topology()
     names = [] if kind == 'classic' else sorted(topology.hardware_types)
@@ -95,6 +96,7 @@ def list_drivers():
 
 @bp.route('/v1/drivers/<name>', methods=['GET'])
 def show_driver(name):
+    policy.authorize('baremetal:driver:get', flask.g.context)
     check_known(flask.request.args, ('fields',))
     fields = _fields()
     topology = _topology()
@@ -105,6 +107,7 @@ def show_driver(name):
 
 @bp.route('/v1/drivers/<name>/properties', methods=['GET'])
 def driver_properties(name):
+    policy.authorize('baremetal:driver:get', flask.g.context)
     """``baremetal driver property list``: the driver_info keys the driver reads."""
     topology = _topology()
     if name not in topology.hardware_types:

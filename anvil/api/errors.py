@@ -37,11 +37,15 @@ from anvil.common.config import CONF
 LOG = log.getLogger(__name__)
 
 
-def error_response(code, message):
+def error_body(code, message):
+    """Ironic's error body as text (also used by WSGI layers outside Flask)."""
     fault = {'faultcode': 'Client' if code < 500 else 'Server',
              'faultstring': message, 'debuginfo': None}
-    body = json.dumps({'error_message': json.dumps(fault)})
-    return flask.Response(body, status=code, mimetype='application/json')
+    return json.dumps({'error_message': json.dumps(fault)})
+
+
+def error_response(code, message):
+    return flask.Response(error_body(code, message), status=code, mimetype='application/json')
 
 
 def _first_line(text):

@@ -3,7 +3,7 @@
 import flask
 
 from anvil.api import links, microversion
-from anvil.api.passthru import find_node
+from anvil.api.node_lookup import find_node_for
 from anvil.api.responses import json_response
 from anvil.common import exception
 from anvil.db import history
@@ -30,7 +30,7 @@ def _check_version():
 @bp.route('/v1/nodes/<ident>/history', methods=['GET'])
 def list_history(ident):
     _check_version()
-    node = find_node(ident)
+    node = find_node_for('baremetal:node:history:get', ident)
     detail = flask.request.args.get('detail', '').lower() == 'true'
     fields = _DETAIL_FIELDS if detail else _LIST_FIELDS
     limit = flask.request.args.get('limit', type=int)
@@ -44,7 +44,7 @@ def list_history(ident):
 @bp.route('/v1/nodes/<ident>/history/<event_uuid>', methods=['GET'])
 def show_history_event(ident, event_uuid):
     _check_version()
-    node = find_node(ident)
+    node = find_node_for('baremetal:node:history:get', ident)
     event = history.get_event(node['id'], event_uuid)
     if event is None:
         raise exception.NotFound(message='Node history record %s could not be found.'

@@ -3,8 +3,8 @@
 Filters on columns anvil keeps run in the database. ``conductor`` (the owner
 on the hash ring, which no column holds) is applied after reading, page by
 page, so a page still holds ``limit`` nodes when that many match. Filters on
-Ironic fields anvil does not manage (``owner``, ``associated``, ``retired``,
-...) have a fixed answer, since those fields always have the same value:
+Ironic fields anvil does not manage (``associated``, ``retired``, ...) have a
+fixed answer, since those fields always have the same value:
 they keep every node or none, without a query. ``reserved=true|false``
 (locked or not) is anvil's own: Ironic has no such filter.
 """
@@ -37,15 +37,16 @@ _DB_FILTERS = {'driver': (microversion.DRIVER_FILTER, False),
                'conductor_group': (microversion.CONDUCTOR_GROUP, False),
                'maintenance': (microversion.MIN_VERSION, True),
                'provision_state': (microversion.PROVISION_STATE_FILTER, False),
-               'reserved': (microversion.MIN_VERSION, True)}
+               'reserved': (microversion.MIN_VERSION, True),
+               'owner': ((1, 50), False), 'lessee': ((1, 65), False),
+               'project': ((1, 50), False)}
 #: Filters on unmanaged fields: parameter → (minimum version, value every node has).
 #: A string filter never matches (the field is null); a boolean one matches its value.
 _FIXED_FILTERS = {
     'associated': ((1, 1), False), 'retired': ((1, 61), False), 'sharded': ((1, 82), False),
     'include_children': ((1, 83), None), 'instance_uuid': ((1, 1), None),
     'chassis_uuid': ((1, 1), None), 'resource_class': ((1, 21), None),
-    'fault': ((1, 42), None), 'owner': ((1, 50), None), 'lessee': ((1, 65), None),
-    'project': ((1, 50), None), 'description_contains': ((1, 51), None),
+    'fault': ((1, 42), None), 'description_contains': ((1, 51), None),
     'shard': ((1, 82), None), 'parent_node': ((1, 83), None),
     'instance_name': ((1, 104), None),
 }
@@ -55,7 +56,8 @@ _PAGING = ('limit', 'marker', 'sort_key', 'sort_dir', 'fields')
 class ListQuery:
     """One node list request, parsed and checked (400/406) from the query string."""
 
-    def __init__(self, args, detail_path):
+    def __init__(self, args, detail_path, visible_to=None):
+        """``visible_to``: a project; only nodes it owns or leases are listed."""
         self.args = args
         self.detail = detail_path or self._detail_param()
         self.limit = _limit(args.get('limit'))
@@ -68,6 +70,8 @@ class ListQuery:
                 err='Can not specify ?detail=True and fields in the same request.')
         _check_known(args, detail_path)
         self.filters = _db_filters(args)
+        if visible_to is not None:
+            self.filters['visible_to'] = visible_to
         self.matches_none = _fixed_filters_exclude_all(args)
         self.conductor = _conductor_filter(args)
 

@@ -1,7 +1,8 @@
 """Where a sync passthru call goes: each API process's table of node routing fields.
 
 A sync call needs only a node's routing fields (id, UUID, name, driver,
-vendor interface, conductor group) before it is sent; reading the row for
+vendor interface, conductor group) and the projects policy rules match
+(owner, lessee) before it is sent; reading the row for
 every call was a tenth of a call's time, and most of it when calls sweep a
 large fleet (each node called once, so caching node by node does not help).
 So each API process loads the routing fields of every node (up to
@@ -127,4 +128,5 @@ def clear():
 
 def expectation(ident, node):
     """What the conductor must find on the locked row for a cached route to hold."""
-    return {'ident': ident, 'conductor_group': node['conductor_group']}
+    return {'ident': ident, 'conductor_group': node['conductor_group'],
+            'owner': node['owner'], 'lessee': node['lessee']}

@@ -4,7 +4,7 @@ anvil stores the fields in ``CREATABLE``. The Ironic fields it does not
 manage (``node_view.UNMANAGED``) always keep their value: setting one to
 anything else is refused with a 400 that says so, while removing it or
 setting its usual value (null, false, {}) changes nothing, so the CLI's
-``node unset --owner`` and the like succeed. A patch is applied one
+``node unset --instance-uuid`` and the like succeed. A patch is applied one
 operation at a time so a failure names the operation.
 """
 
@@ -20,14 +20,15 @@ from anvil.db.models import INTERFACE_FIELDS
 from anvil.drivers import base
 
 CREATABLE = frozenset({'uuid', 'name', 'driver', 'driver_info', 'extra', 'properties',
-                       'conductor_group', 'maintenance'} | set(INTERFACE_FIELDS))
+                       'conductor_group', 'maintenance', 'owner', 'lessee'}
+                      | set(INTERFACE_FIELDS))
 PATCHABLE = CREATABLE - {'uuid'}
 DICT_FIELDS = ('driver_info', 'extra', 'properties')
 #: Ironic node fields a client may write that anvil does not manage.
 UNMANAGED_WRITABLE = frozenset({
     'automated_clean', 'boot_mode', 'chassis_uuid', 'console_enabled', 'description',
-    'disable_power_off', 'instance_info', 'instance_name', 'instance_uuid', 'lessee',
-    'network_data', 'owner', 'parent_node', 'protected', 'protected_reason',
+    'disable_power_off', 'instance_info', 'instance_name', 'instance_uuid',
+    'network_data', 'parent_node', 'protected', 'protected_reason',
     'resource_class', 'retired', 'retired_reason', 'secure_boot', 'shard'})
 #: Names that are paths under /v1/nodes, so no node may have them.
 RESERVED_NAMES = ('detail',)
@@ -197,7 +198,7 @@ def _check_types(values):
     for field in DICT_FIELDS:
         if not isinstance(values.get(field) or {}, dict):
             raise exception.InvalidParameterValue(err='%s must be an object' % field)
-    for field in ('driver', 'conductor_group') + INTERFACE_FIELDS:
+    for field in ('driver', 'conductor_group', 'owner', 'lessee') + INTERFACE_FIELDS:
         if values.get(field) is not None and not isinstance(values[field], str):
             raise exception.InvalidParameterValue(err='%s must be a string' % field)
         if len(values.get(field) or '') > 255:  # the column's size: 500 on PostgreSQL/MySQL

@@ -3,7 +3,7 @@
 A node carries every field Ironic's node has, so the ``baremetal`` CLI and
 openstacksdk find what they read. The fields anvil keeps come from the row
 (``STORED_FIELDS``); ``conductor`` is the owner on the hash ring; the Ironic
-fields anvil does not manage (provisioning, ownership, RAID, ...) always have
+fields anvil does not manage (provisioning, RAID, ...) always have
 the value in ``UNMANAGED``. Each field appears from the API version that
 introduced it in Ironic (``VERSIONED_FIELDS``).
 """
@@ -24,7 +24,7 @@ LIST_FIELDS = ('uuid', 'name', 'instance_uuid', 'power_state', 'provision_state'
 STORED_FIELDS = (
     'uuid', 'name', 'driver', 'driver_info', 'extra', 'properties', 'reservation',
     'conductor_group', 'last_error', 'maintenance', 'provision_state', 'power_state',
-    'created_at', 'updated_at') + INTERFACE_FIELDS
+    'created_at', 'updated_at', 'owner', 'lessee') + INTERFACE_FIELDS
 #: Ironic node fields anvil does not manage, with the value they always have.
 UNMANAGED = {
     'allocation_uuid': None, 'automated_clean': None, 'boot_mode': None,
@@ -32,8 +32,8 @@ UNMANAGED = {
     'description': None, 'disable_power_off': False, 'driver_internal_info': {},
     'fault': None, 'health': None, 'inspection_finished_at': None,
     'inspection_started_at': None, 'instance_info': {}, 'instance_name': None,
-    'instance_uuid': None, 'lessee': None, 'maintenance_reason': None, 'network_data': {},
-    'owner': None, 'parent_node': None, 'protected': False, 'protected_reason': None,
+    'instance_uuid': None, 'maintenance_reason': None, 'network_data': {},
+    'parent_node': None, 'protected': False, 'protected_reason': None,
     'provision_updated_at': None, 'raid_config': {}, 'resource_class': None,
     'retired': False, 'retired_reason': None, 'secure_boot': None, 'service_step': {},
     'shard': None, 'target_power_state': None, 'target_provision_state': None,

@@ -8,23 +8,17 @@ checked before anything is routed, so a 202 means "valid and handed over".
 import flask
 from oslo_utils import uuidutils
 
-from anvil.api import microversion, node_routes
+from anvil.api import microversion, node_routes, policy
+from anvil.api.node_lookup import find_node_for
 from anvil.api.request_body import json_object
 from anvil.api.responses import accepted, json_response, passthru_result
-from anvil.common import exception
-from anvil.common.config import CONF
-from anvil.db import api as db_api
+from anvil.common import exception, passthru_deny
 from anvil.drivers import base
 
 bp = flask.Blueprint('passthru', __name__)
 
 ALL_VERBS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
 _PUBLIC_KEYS = ('http_methods', 'async', 'description', 'attach', 'require_exclusive_lock')
-
-
-def find_node(ident):
-    """The node by UUID, or by name from API 1.5 on. Raises NodeNotFound (404)."""
-    return db_api.get_node(ident, allow_name=microversion.at_least(microversion.NODE_NAMES))
 
 
 def _method_name(path_method):
@@ -47,9 +41,7 @@ def _method_name(path_method):
 
 def _check(driver, method, details, info):
     """Apply deny list, verb and argument checks from the metadata."""
-    denied = set(CONF.api.passthru_deny)
-    if '%s:%s' % (driver, method) in denied or '*:%s' % method in denied:
-        raise exception.MethodDenied(method=method, driver=driver)
+    passthru_deny.refuse_if_denied(driver, method)
     if details is None:
         raise exception.NoHandlerForMethod(method=method)
     verb = flask.request.method
@@ -73,16 +65,21 @@ def _node_methods(topology, node):
 @bp.route('/v1/nodes/<ident>/vendor_passthru', methods=ALL_VERBS, strict_slashes=False)
 @bp.route('/v1/nodes/<ident>/vendor_passthru/<method>', methods=ALL_VERBS)
 def node_passthru(ident, method=None):
+    """Authorization comes before the body is read: a refused caller learns nothing more."""
     api = flask.current_app.config['CONDUCTOR_API']
     if method == 'methods' and flask.request.method == 'GET' and not flask.request.args:
-        node = find_node(ident)
+        node = find_node_for('baremetal:node:get', ident)
         return _listing(_node_methods(api.topology.get(), node))
     method = _method_name(method)
+    rule = policy.passthru_rule('node', method)
+    cached = _authorized_cached_route(ident, rule)
+    node = find_node_for(rule, ident) if cached is None else None
     info = json_object()
-    reply = _sync_call_by_cached_route(api, ident, method, info)
-    if reply is not None:
-        return passthru_result(reply)
-    node = find_node(ident)
+    if cached is not None:
+        reply = _sync_call_by_cached_route(api, ident, cached, method, info)
+        if reply is not None:
+            return passthru_result(reply)
+        node = find_node_for(rule, ident)
     node_routes.remember(ident, node)
     details = _node_methods(api.topology.get(), node).get(method)
     _check(node['driver'], method, details, info)
@@ -102,18 +99,31 @@ _STALE_ROUTE_SIGNS = (exception.NodeNotFound, exception.NodeChanged, exception.D
                       exception.NoFreeConductor)
 
 
-def _sync_call_by_cached_route(api, ident, method, info):
-    """The conductor's reply for a sync method called by a cached route; else None.
+def _authorized_cached_route(ident, rule):
+    """The cached routing fields of ``ident`` if ``rule`` allows the caller on them, else None.
 
-    None means "read the node and route afresh": nothing cached, an async
-    method, a check that failed (it may pass against the current row), or a
-    conductor that found the node changed. Nothing has run in those cases.
+    A refusal by a cached row is not final (its owner may have changed): the
+    fresh read decides. The owner and lessee the decision used travel with
+    the call (``expect``), so the conductor refuses it if they changed.
     """
     if not (uuidutils.is_uuid_like(ident) or microversion.at_least(microversion.NODE_NAMES)):
         return None
     node = node_routes.get(ident)
-    if node is None:
+    if node is None or not policy.allowed(rule, flask.g.context, node):
         return None
+    if flask.g.context.project_id and not policy.allowed('baremetal:node:get',
+                                                         flask.g.context, node):
+        return None
+    return node
+
+
+def _sync_call_by_cached_route(api, ident, node, method, info):
+    """The conductor's reply for a sync method called by a cached route; else None.
+
+    None means "read the node and route afresh": an async method, a check
+    that failed (it may pass against the current row), or a conductor that
+    found the node changed. Nothing has run in those cases.
+    """
     try:
         details = _node_methods(api.topology.get(), node).get(method)
         if details is not None and details['async']:
@@ -135,8 +145,10 @@ def driver_passthru(driver, method=None):
     api = flask.current_app.config['CONDUCTOR_API']
     topology = api.topology.get()
     if method == 'methods' and flask.request.method == 'GET' and not flask.request.args:
+        policy.authorize('baremetal:driver:get', flask.g.context)
         return _listing(topology.methods(driver, None, base.DRIVER))
     method = _method_name(method)
+    policy.authorize(policy.passthru_rule('driver', method), flask.g.context)
     info = json_object()
     details = topology.methods(driver, None, base.DRIVER).get(method)
     _check(driver, method, details, info)

@@ -32,7 +32,10 @@ def main(argv=None):
     # thread, and a signal the kernel hands to another thread does not wake a
     # main thread blocked on a lock: SIGTERM could go unnoticed.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    CONF.set_default('auth_strategy', 'noauth')  # the embedded setup, on loopback
     common.parse_args(argv, prog='anvil')
+    from anvil.api import authentication
+    authentication.warn_if_open(CONF.api.host_ip)
     from anvil.common import local_rpc
     from anvil.conductor import hash_ring, rpcapi
     from anvil.conductor.service import ConductorService

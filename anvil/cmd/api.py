@@ -43,6 +43,8 @@ def gunicorn_options():
 
 def main(argv=None):
     common.parse_args(argv, prog='anvil-api')
+    from anvil.api import authentication
+    authentication.warn_if_open(CONF.api.host_ip)
     _GunicornApp(gunicorn_options()).run()
     return 0
 

@@ -35,6 +35,23 @@ default_opts = [
                     'in-process dispatcher; "oslo" goes through '
                     'oslo.messaging and transport_url even in one process. '
                     'anvil-api and anvil-conductor always use oslo.messaging.'),
+    cfg.StrOpt('auth_strategy', default='keystone',
+               choices=[('keystone', 'Keystone tokens, validated by keystonemiddleware '
+                                     '(options in [keystone_authtoken]).'),
+                        ('http_basic', 'HTTP Basic against the bcrypt htpasswd file '
+                                       'http_basic_auth_user_file; every user is an admin.'),
+                        ('noauth', 'No authentication: every caller is an admin. Only '
+                                   'on a loopback address (the all-in-one\'s default).')],
+               help='How API callers are authenticated. "/", "/v1" and '
+                    '"/healthcheck" answer without credentials whatever the '
+                    'strategy; identity headers sent by clients are ignored.'),
+    cfg.StrOpt('http_basic_auth_user_file', default='/etc/anvil/htpasswd',
+               help='htpasswd file of the http_basic strategy: one "user:hash" '
+                    'line per user, bcrypt hashes only (htpasswd -B). Re-read '
+                    'when it changes.'),
+    cfg.StrOpt('rbac_service_project_name', default='service',
+               help='Project whose users with the "service" role count as a '
+                    'service in policy rules (rule:service_role), as in Ironic.'),
 ]
 
 api_opts = [

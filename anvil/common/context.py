@@ -1,4 +1,4 @@
-"""The request context that rides every RPC message (request id, user)."""
+"""The request context that rides every RPC message (request id, user, project)."""
 
 from oslo_context import context as oslo_context
 
@@ -7,13 +7,17 @@ class RequestContext(oslo_context.RequestContext):
     """oslo.context's context; ``request_id`` is the API's ``req-…`` id."""
 
     @classmethod
-    def from_environ_or_new(cls, environ):
-        """Context of a WSGI request (RequestId middleware sets the ids)."""
-        return cls(request_id=environ.get('openstack.request_id'),
-                   global_request_id=environ.get('openstack.global_request_id'),
-                   user_id=environ.get('HTTP_X_USER_ID'),
-                   project_id=environ.get('HTTP_X_PROJECT_ID'))
+    def from_authenticated_environ(cls, environ):
+        """Context of a WSGI request that passed ``anvil.api.authentication``.
 
+        The identity comes from the headers the authentication layer set (a
+        client's own were dropped). Tokens are left out: the context is sent
+        to conductors with every call, and they never need one.
+        """
+        return cls.from_environ(environ, auth_token=None, service_token=None)
 
-def get_admin_context():
-    return RequestContext(is_admin=True, overwrite=False)
+    def to_policy_values(self):
+        """oslo.context's values plus ``project_name`` (Ironic's rules use it)."""
+        values = super().to_policy_values()
+        values['project_name'] = self.project_name
+        return values

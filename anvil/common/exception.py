@@ -55,6 +55,13 @@ class MethodDenied(Invalid):
                 'by the operator.')
 
 
+class Forbidden(AnvilException):
+    """The caller is authenticated but a policy rule refuses the action."""
+
+    _msg_fmt = 'Access was denied to the following resource: %(resource)s'
+    code = 403
+
+
 class NotFound(AnvilException):
     _msg_fmt = 'Resource could not be found.'
     code = 404

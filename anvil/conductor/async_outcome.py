@@ -12,7 +12,7 @@ import time
 
 from oslo_log import log
 
-from anvil.common import exception
+from anvil.common import exception, passthru_deny
 from anvil.common.config import CONF
 from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
@@ -63,6 +63,7 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
         if routing is None:
             node = db_api.get_node_by_id(node_id)
             routing = {'driver': node['driver'], 'vendor_interface': node['vendor_interface']}
+        passthru_deny.refuse_if_denied(routing['driver'], method)
         vendor = manager._vendor(routing['driver'], routing['vendor_interface'])
         func, meta = manager._method(vendor, base.NODE, method, http_method, info)
         manager.submit(_run_node_method, manager, context, node_id, routing, vendor, func,

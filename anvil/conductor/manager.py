@@ -15,7 +15,7 @@ import oslo_messaging
 from futurist import rejection, waiters
 from oslo_log import log
 
-from anvil.common import exception, rpc
+from anvil.common import exception, passthru_deny, rpc
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome
 from anvil.conductor.task_manager import LockManager, same_vendor
@@ -45,7 +45,8 @@ def _check_expected(expect, node):
     """Refuse a call routed from a cached route that no longer holds (see api/node_routes).
 
     :raises: NodeChanged (nothing ran) when the locked node is not known by the
-        identifier the client used, or moved to another conductor group.
+        identifier the client used, moved to another conductor group, or has
+        another owner or lessee than the API authorized the call against.
     """
     if not expect:
         return
@@ -54,6 +55,9 @@ def _check_expected(expect, node):
                                     what='the identifier now names another node')
     if expect['conductor_group'] != node['conductor_group']:
         raise exception.NodeChanged(node=node['uuid'], what='conductor group changed')
+    for field in ('owner', 'lessee'):  # absent from an older API's calls
+        if field in expect and expect[field] != node.get(field):
+            raise exception.NodeChanged(node=node['uuid'], what='%s changed' % field)
 
 
 class ConductorManager:
@@ -165,6 +169,7 @@ class ConductorManager:
         else:  # a caller that sends no routing fields
             routing = db_api.get_node_by_id(node_id)
         for _attempt in range(3):
+            passthru_deny.refuse_if_denied(routing['driver'], method)
             vendor = self._vendor(routing['driver'], routing['vendor_interface'])
             func, meta = self._method(vendor, base.NODE, method, http_method, info)
             with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
@@ -189,6 +194,7 @@ class ConductorManager:
         method = driver_method
         self._refuse_when_stopping()
         self._refuse_abandoned(context, method, caller_gives_up_at)
+        passthru_deny.refuse_if_denied(driver_name, method)
         vendor = self._vendor(driver_name)
         func, meta = self._method(vendor, base.DRIVER, method, http_method, info)
         if sent_at is not None:

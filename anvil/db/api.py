@@ -39,7 +39,8 @@ _RELEASE = (sa.update(NODES)
 
 
 #: The fields a passthru call is routed by (see api/node_routes.py).
-ROUTE_FIELDS = ('id', 'uuid', 'name', 'driver', 'vendor_interface', 'conductor_group')
+ROUTE_FIELDS = ('id', 'uuid', 'name', 'driver', 'vendor_interface', 'conductor_group', 'owner',
+                'lessee')
 _ROUTES = (sa.select(*(NODES.c[f] for f in ROUTE_FIELDS)).order_by(NODES.c.id)
            .limit(sa.bindparam('limit')))
 
@@ -99,12 +100,18 @@ def _after_marker(sort_col, value, marker_id, desc):
 
 
 def list_nodes(filters=None, sort_key='id', sort_dir='asc', limit=None, marker=None):
-    """Nodes matching ``filters`` (column → value; ``reserved`` → bool), paged by marker."""
+    """Nodes matching ``filters``, paged by marker.
+
+    ``filters``: column → value; ``reserved`` → bool; ``project`` or
+    ``visible_to`` → a project that owns or leases the node.
+    """
     query = sa.select(NODES)
     for key, value in (filters or {}).items():
         if key == 'reserved':
             column = NODES.c.reservation
             query = query.where(column.isnot(None) if value else column.is_(None))
+        elif key in ('project', 'visible_to'):  # owned or leased by the project
+            query = query.where(sa.or_(NODES.c.owner == value, NODES.c.lessee == value))
         elif key == 'driver' and isinstance(value, (list, tuple, set)):
             query = query.where(NODES.c.driver.in_(list(value)))
         else:

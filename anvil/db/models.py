@@ -55,6 +55,8 @@ class Node(TimestampMixin, Base):
         sa.UniqueConstraint('name', name='uniq_nodes0name'),
         sa.Index('nodes_reservation_idx', 'reservation'),
         sa.Index('nodes_driver_idx', 'driver'),
+        sa.Index('nodes_owner_idx', 'owner'),
+        sa.Index('nodes_lessee_idx', 'lessee'),
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
@@ -70,6 +72,8 @@ class Node(TimestampMixin, Base):
     maintenance = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     provision_state = sa.Column(sa.String(15), nullable=True)
     power_state = sa.Column(sa.String(15), nullable=True)
+    owner = sa.Column(sa.String(255), nullable=True)
+    lessee = sa.Column(sa.String(255), nullable=True)
 
 
 for _field in INTERFACE_FIELDS:

@@ -102,7 +102,7 @@ class Deployment:
     def sections(self, host=None):
         sections = {
             'DEFAULT': {'transport_url': self.rabbit_url, 'rpc_response_timeout': 10,
-                        'debug': 'false'},
+                        'debug': 'false', 'auth_strategy': 'noauth'},
             'database': {'connection': self.db_url},
             'api': {'host_ip': '127.0.0.1', 'port': self.port, 'api_workers': 1,
                     'call_monitor_timeout': 3, 'metadata_cache_ttl': 0.5},

@@ -33,8 +33,9 @@ def conductor_api(conductor):
 
 
 @pytest.fixture
-def client(conductor_api):
-    """A Flask test client of the real app (its node route cache emptied)."""
+def client(conductor_api, conf):
+    """A Flask test client of the real app (noauth; its node route cache emptied)."""
+    conf.set_override('auth_strategy', 'noauth')
     node_routes.clear()
     app = api_app.create_app(conductor_api)
     return app.test_client()

@@ -59,7 +59,8 @@ def _table_loads(statements):
     return [s for s, _ in statements if s.lstrip().startswith('SELECT nodes.id, nodes.uuid, '
                                                               'nodes.name, nodes.driver, '
                                                               'nodes.vendor_interface, '
-                                                              'nodes.conductor_group \nFROM')]
+                                                              'nodes.conductor_group, '
+                                                              'nodes.owner, nodes.lessee \nFROM')]
 
 
 @pytest.mark.parametrize('by', ['name', 'uuid'])

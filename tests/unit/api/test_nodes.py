@@ -107,7 +107,7 @@ def test_create_invalid_attributes_400(client, body, message):
     assert fault(resp) == message
 
 
-@pytest.mark.parametrize('body', [{'owner': 'me'}, {'resource_class': 'gold'},
+@pytest.mark.parametrize('body', [{'description': 'me'}, {'resource_class': 'gold'},
                                   {'instance_info': {'a': 1}}, {'retired': True}])
 def test_create_with_an_unmanaged_field_400_says_so(client, body):
     resp = _create(client, **body)

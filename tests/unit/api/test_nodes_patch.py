@@ -96,7 +96,7 @@ def test_unset_an_unmanaged_field_changes_nothing(client, node, field):
     assert resp.get_json()['updated_at'] is None
 
 
-@pytest.mark.parametrize('op', [_add('/owner', 'me'), _add('/resource_class', 'gold'),
+@pytest.mark.parametrize('op', [_add('/shard', 'me'), _add('/resource_class', 'gold'),
                                 _add('/instance_info/image', 'x'), _add('/retired', True),
                                 _add('/description', 'rack 4')])
 def test_set_an_unmanaged_field_400_says_so(client, node, op):

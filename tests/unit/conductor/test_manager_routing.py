@@ -81,3 +81,33 @@ def test_a_driver_call_read_after_its_caller_gave_up_is_not_run(conductor, ctx):
         ctx, 'fake-hardware', 'driver_echo', 'POST', {'x': 1},
         caller_gives_up_at=time.time() - 60))
     assert isinstance(e, exception.CallAbandoned)
+
+
+# -- the operator's deny list, on the conductor ----------------------------------
+
+
+def test_a_denied_method_is_refused_by_the_conductor_too(conductor, ctx, node_id, conf):
+    conf.set_override('passthru_deny', ['fake-hardware:third_method_sync'], group='api')
+    error = _raised(lambda: _call(conductor.manager, ctx, node_id, driver='fake-hardware',
+                                  vendor_interface='fake'))
+    assert isinstance(error, exception.MethodDenied)
+    assert db_api.get_node_by_id(node_id)['reservation'] is None
+
+
+def test_a_denied_async_method_is_recorded_refused(conductor, ctx, node_id, conf):
+    from anvil.db import history
+    conf.set_override('passthru_deny', ['*:second_method'], group='api')
+    conductor.manager.vendor_passthru(ctx, node_id, 'second_method', 'POST', {'bar': 'kazoo'},
+                                      sent_at=time.time(), driver='fake-hardware',
+                                      vendor_interface='fake')
+    events = history.list_events(node_id)
+    assert [e['event'] for e in events] == [
+        'Vendor passthru second_method refused: The method second_method of driver '
+        'fake-hardware is disabled by the operator.']
+
+
+def test_a_denied_driver_method_is_refused_by_the_conductor(conductor, ctx, conf):
+    conf.set_override('passthru_deny', ['*:driver_echo'], group='api')
+    error = _raised(lambda: conductor.manager.driver_vendor_passthru(
+        ctx, 'fake-hardware', 'driver_echo', 'POST', {}))
+    assert isinstance(error, exception.MethodDenied)
