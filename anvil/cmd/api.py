@@ -10,7 +10,7 @@ import sys
 from gunicorn.app import base as gunicorn_base
 
 import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common
+from anvil.cmd import common, tls
 from anvil.common.config import CONF
 
 
@@ -28,7 +28,11 @@ class _GunicornApp(gunicorn_base.BaseApplication):
 
 
 def gunicorn_options():
-    return {
+    """gunicorn settings from the configuration.
+
+    :raises TLSConfigError: HTTPS is on and its files cannot serve.
+    """
+    options = {
         'bind': '%s:%s' % (CONF.api.host_ip, CONF.api.port),
         'workers': CONF.api.api_workers,
         'worker_class': 'gthread',
@@ -39,11 +43,17 @@ def gunicorn_options():
         'accesslog': None,
         'proc_name': 'anvil-api',
     }
+    options.update(tls.gunicorn_options())
+    return options
 
 
 def main(argv=None):
     common.parse_args(argv, prog='anvil-api')
-    _GunicornApp(gunicorn_options()).run()
+    try:
+        options = gunicorn_options()
+    except tls.TLSConfigError as exc:
+        sys.exit('anvil-api: %s' % exc)
+    _GunicornApp(options).run()
     return 0
 
 
