@@ -42,6 +42,9 @@ def gunicorn_options():
         'keepalive': 5,
         'accesslog': None,
         'proc_name': 'anvil-api',
+        # gunicorn believes X-Forwarded-Proto & co. from 127.0.0.1 by default: the
+        # one switch for proxy headers is [oslo_middleware] enable_proxy_headers_parsing
+        'forwarded_allow_ips': '',
     }
     options.update(tls.gunicorn_options())
     return options
