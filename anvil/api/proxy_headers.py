@@ -15,9 +15,11 @@ from oslo_middleware import http_proxy_to_wsgi
 
 from anvil.common.config import CONF
 
+# registered here (the middleware itself would only once built) so the option reads
+CONF.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
+
 
 def wrap(app):
     """Put the proxy-header middleware around ``app.wsgi_app`` when enabled."""
-    CONF.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
     if CONF.oslo_middleware.enable_proxy_headers_parsing:
         app.wsgi_app = http_proxy_to_wsgi.HTTPProxyToWSGI(app.wsgi_app, CONF)
