@@ -22,6 +22,7 @@ from anvil.api import (
     root,
 )
 from anvil.api.openapi import bp as openapi_bp
+from anvil.api.proxy_headers import wrap as wrap_proxy_headers
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
 from anvil.conductor import hash_ring, rpcapi
@@ -62,4 +63,5 @@ def create_app(conductor_api=None):
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.wsgi_app = _RequestId(authentication.wrap(app.wsgi_app))
+    wrap_proxy_headers(app)  # outermost: the scheme is right before anything reads it
     return app

@@ -8,7 +8,8 @@ from anvil.common.config import CONF
 def base_url():
     if CONF.api.public_endpoint:
         return CONF.api.public_endpoint.rstrip('/')
-    return flask.request.host_url.rstrip('/')
+    # root_url: the host and any prefix the app is mounted under (X-Forwarded-Prefix)
+    return flask.request.root_url.rstrip('/')
 
 
 def make_links(resource, ident):

@@ -17,7 +17,7 @@ from cheroot import wsgi
 from oslo_log import log
 
 import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common
+from anvil.cmd import common, tls
 from anvil.common.config import CONF
 
 LOG = log.getLogger(__name__)
@@ -36,6 +36,10 @@ def main(argv=None):
     common.parse_args(argv, prog='anvil')
     from anvil.api import authentication
     authentication.warn_if_open(CONF.api.host_ip)
+    try:
+        ssl_adapter = tls.cheroot_adapter()
+    except tls.TLSConfigError as exc:
+        sys.exit('anvil: %s' % exc)
     from anvil.common import local_rpc
     from anvil.conductor import hash_ring, rpcapi
     from anvil.conductor.service import ConductorService
@@ -50,10 +54,12 @@ def main(argv=None):
     app = common.build_api_app(rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
     server = wsgi.Server((CONF.api.host_ip, CONF.api.port), app,
                          numthreads=CONF.api.api_threads, server_name='anvil')
+    server.ssl_adapter = ssl_adapter
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')
     thread.start()
-    url = 'http://%s:%s' % (CONF.api.host_ip, server.bind_addr[1])
+    url = '%s://%s:%s' % ('https' if ssl_adapter else 'http', CONF.api.host_ip,
+                          server.bind_addr[1])
     print('anvil is running at %s  (database: %s)\n'
           'Try: OS_AUTH_TYPE=none OS_ENDPOINT=%s baremetal driver list\n'
           'Stop with Ctrl-C.' % (url, CONF.database.connection, url), flush=True)

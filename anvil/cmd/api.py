@@ -10,7 +10,7 @@ import sys
 from gunicorn.app import base as gunicorn_base
 
 import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common
+from anvil.cmd import common, tls
 from anvil.common.config import CONF
 
 
@@ -28,7 +28,11 @@ class _GunicornApp(gunicorn_base.BaseApplication):
 
 
 def gunicorn_options():
-    return {
+    """gunicorn settings from the configuration.
+
+    :raises TLSConfigError: HTTPS is on and its files cannot serve.
+    """
+    options = {
         'bind': '%s:%s' % (CONF.api.host_ip, CONF.api.port),
         'workers': CONF.api.api_workers,
         'worker_class': 'gthread',
@@ -38,14 +42,23 @@ def gunicorn_options():
         'keepalive': 5,
         'accesslog': None,
         'proc_name': 'anvil-api',
+        # gunicorn believes X-Forwarded-Proto & co. from 127.0.0.1 by default: the
+        # one switch for proxy headers is [oslo_middleware] enable_proxy_headers_parsing
+        'forwarded_allow_ips': '',
     }
+    options.update(tls.gunicorn_options())
+    return options
 
 
 def main(argv=None):
     common.parse_args(argv, prog='anvil-api')
     from anvil.api import authentication
     authentication.warn_if_open(CONF.api.host_ip)
-    _GunicornApp(gunicorn_options()).run()
+    try:
+        options = gunicorn_options()
+    except tls.TLSConfigError as exc:
+        sys.exit('anvil-api: %s' % exc)
+    _GunicornApp(options).run()
     return 0
 
 

@@ -58,6 +58,12 @@ api_opts = [
     cfg.HostAddressOpt('host_ip', default='127.0.0.1',
                        help='IP address the API server listens on.'),
     cfg.PortOpt('port', default=6385, help='TCP port the API server listens on.'),
+    cfg.BoolOpt('enable_ssl_api', default=False,
+                help='Serve the API over HTTPS (anvil-api and the all-in-one) '
+                     'with the certificate and key of the [ssl] group. Leave '
+                     'it off behind a proxy that terminates TLS, and enable '
+                     '[oslo_middleware] enable_proxy_headers_parsing (or set '
+                     'public_endpoint) so links say https.'),
     cfg.IntOpt('api_workers', default=2, min=1,
                help='Number of gunicorn worker processes anvil-api runs.'),
     cfg.IntOpt('api_threads', default=8, min=1,
@@ -172,12 +178,30 @@ redfish_opts = [
                     'service root changed is read again.'),
 ]
 
+# Ironic reads these from oslo.service's [ssl] group, whose module is deprecated
+# for removal: the same names are declared here so an Ironic config carries over.
+ssl_opts = [
+    cfg.StrOpt('cert_file',
+               help='PEM certificate (chain) the API presents when '
+                    '[api] enable_ssl_api is true.'),
+    cfg.StrOpt('key_file',
+               help='PEM private key of cert_file.'),
+    cfg.StrOpt('ca_file',
+               help='CA certificate(s) that verify connecting clients: when '
+                    'set, the API accepts only clients presenting a '
+                    'certificate signed by them (mutual TLS).'),
+    cfg.StrOpt('ciphers',
+               help='OpenSSL cipher list the API offers (TLS 1.2 and older); '
+                    'by default the Python ssl module\'s.'),
+]
+
 _GROUPS = [
     (None, default_opts),
     ('api', api_opts),
     ('conductor', conductor_opts),
     ('fake', fake_opts),
     ('redfish', redfish_opts),
+    ('ssl', ssl_opts),
 ]
 
 

@@ -84,6 +84,8 @@ class Process:
 class Deployment:
     """anvil-api + conductors on RabbitMQ and a database URL, in ``workdir``."""
 
+    ca_file = None  # set by use_tls: the CA that verifies the API's certificate
+
     def __init__(self, workdir, db_url, rabbit_url, conductors=2, extra=None):
         self.workdir = str(workdir)
         self.db_url = db_url
@@ -96,6 +98,15 @@ class Deployment:
                                 for i in range(conductors)]
         self.conductors = {}
         self.api = None
+
+    def use_tls(self, ca_file):
+        """Speak https to the API and verify it with ``ca_file`` (before ``start``).
+
+        The API's own TLS options go in ``extra``; requests, ``_api_up`` and the
+        CLI (``--os-cacert``) then use this CA.
+        """
+        self.ca_file = ca_file
+        self.url = 'https://127.0.0.1:%d' % self.port
 
     # -- configuration ----------------------------------------------------
 
@@ -160,7 +171,8 @@ class Deployment:
 
     def _api_up(self):
         try:
-            return requests.get(self.url + '/v1', timeout=2).status_code == 200
+            return requests.get(self.url + '/v1', timeout=2,
+                                verify=self.ca_file or True).status_code == 200
         except requests.RequestException:
             return False
 
@@ -188,6 +200,7 @@ class Deployment:
         if data is not None:
             all_headers.setdefault('Content-Type', 'application/json')
         kwargs.setdefault('timeout', 60)
+        kwargs.setdefault('verify', self.ca_file or True)
         return requests.request(verb, self.url + path, data=data, headers=all_headers,
                                 **kwargs)
 
@@ -250,6 +263,8 @@ class Deployment:
         env = dict(os.environ, OS_AUTH_TYPE='none', OS_ENDPOINT=self.url)
         for key in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_TOKEN'):
             env.pop(key, None)
+        if self.ca_file:
+            args = ('--os-cacert', self.ca_file, *args)
         return subprocess.run([os.path.join(BIN, 'baremetal'), *args], env=env,
                               capture_output=True, text=True, timeout=timeout)
 
