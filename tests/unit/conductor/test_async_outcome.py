@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from anvil.common import exception
 from anvil.db import api as db_api
 from anvil.db import history
 from tests.unit.conductor.helpers import event_texts, wait_for, wait_for_event
@@ -152,3 +153,17 @@ def test_routed_cast_refused_when_the_vendor_interface_changed(conductor, ctx, n
     assert event_texts(node_id)[0] == 'Vendor passthru second_method started'
     assert _last_error(node_id) == event['event']
     assert db_api.get_node_by_id(node_id)['reservation'] is None
+
+
+
+def test_driver_error_echoing_its_body_is_masked(conductor, caplog):
+    """A driver whose exception quotes its arguments: neither the log nor the error shows them."""
+    def leaky(task, http_method, redfish_password):
+        raise ValueError('login refused for %r' % redfish_password)
+
+    with pytest.raises(exception.DriverOperationError) as raised:
+        conductor.manager.run_driver(leaky, 'leaky', None, 'POST',
+                                     {'redfish_password': 'echoed-pw-77'})
+    assert 'echoed-pw-77' not in str(raised.value) and '******' in str(raised.value)
+    assert raised.value.__cause__ is None  # oslo.messaging would format the cause too
+    assert 'echoed-pw-77' not in caplog.text and 'leaky' in caplog.text
