@@ -11,6 +11,7 @@ import flask
 from oslo_middleware import request_id
 
 from anvil.api import conductors, drivers, errors, microversion, node_history, nodes, passthru, root
+from anvil.api.access_log import wrap as with_access_log
 from anvil.api.openapi import bp as openapi_bp
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
@@ -51,5 +52,5 @@ def create_app(conductor_api=None):
     errors.register(app)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.wsgi_app = _RequestId(app.wsgi_app)
+    app.wsgi_app = _RequestId(with_access_log(app.wsgi_app))
     return app
