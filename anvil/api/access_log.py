@@ -9,6 +9,7 @@ inner app ran; ``-`` when absent. Wrapped inside the request-id middleware,
 so the id is known; on by default, ``[api] access_log = false`` turns it off.
 """
 
+import re
 import time
 import urllib.parse
 
@@ -21,13 +22,23 @@ from anvil.common.config import CONF
 LOG = log.getLogger('anvil.api.access')
 
 
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+
+def _printable(text):
+    """``text`` with control characters percent-encoded: one request, one log line."""
+    return _CONTROL.sub(lambda m: '%%%02X' % ord(m.group()), text)
+
+
 def masked_query(query_string):
-    """The query with secret-named values replaced by ``MASK`` ('' when empty)."""
+    """``?query`` as sent, or re-encoded with secret values as ``MASK``; '' when empty."""
     if not query_string:
         return ''
     pairs = urllib.parse.parse_qsl(query_string, keep_blank_values=True)
     shown = [(k, masking.MASK if masking.is_secret_key(k) and v else masking.mask_text(v))
              for k, v in pairs]
+    if shown == pairs:
+        return '?' + _printable(query_string)
     return '?' + urllib.parse.urlencode(shown, safe='/:,*')
 
 
@@ -54,7 +65,7 @@ class AccessLog:
     @staticmethod
     def _log(environ, status, duration_ms):
         LOG.info('%s %s%s %s %.1f ms request %s user %s project %s',
-                 environ.get('REQUEST_METHOD', '-'), environ.get('PATH_INFO', '') or '/',
+                 environ.get('REQUEST_METHOD', '-'), _printable(environ.get('PATH_INFO') or '/'),
                  masked_query(environ.get('QUERY_STRING', '')), status, duration_ms,
                  environ.get(request_id.ENV_REQUEST_ID, '-'),
                  environ.get('HTTP_X_USER_ID') or '-',

@@ -41,8 +41,10 @@ def mask(value):
     if isinstance(value, dict):
         return {k: MASK if is_secret_key(k) and v not in (None, '') else mask(v)
                 for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [mask(v) for v in value]
+    if type(value) is tuple:  # not a namedtuple: it cannot be rebuilt from one iterable
+        return tuple(mask(v) for v in value)
     if isinstance(value, str):
         return mask_text(value)
     return value

@@ -66,3 +66,10 @@ def test_off_when_configured(conf, conductor_api, access):
     app = api_app.create_app(conductor_api)
     assert app.test_client().get('/v1', headers=LATEST).status_code == 200
     assert _lines(access) == []
+
+
+def test_query_kept_as_sent_and_control_characters_escaped(client, access):
+    client.get('/v1/nodes%0Aforged?fields=uuid%2Cname&x=a%20b', headers=LATEST)
+    [line] = _lines(access)
+    assert '\n' not in line
+    assert line.startswith('GET /v1/nodes%0Aforged?fields=uuid%2Cname&x=a%20b 404 ')

@@ -52,3 +52,8 @@ def test_describe_and_traceback_text():
     except ValueError as e:
         text = masking.traceback_text(e, {'pw-123456'})
     assert 'Traceback' in text and 'ValueError: cannot use ******' in text
+
+
+def test_mask_keeps_plain_tuples_and_other_values():
+    assert masking.mask(({'token': 'x'}, 1, None)) == ({'token': '******'}, 1, None)
+    assert masking.describe((True, 2)) == '(True, 2)'
