@@ -1,10 +1,12 @@
 """What becomes of an async call after the 202: every outcome lands in the node's history."""
 
+import logging
 import time
 
 import pytest
 
 from anvil.common import exception
+from anvil.conductor import async_outcome
 from anvil.db import api as db_api
 from anvil.db import history
 from tests.unit.conductor.helpers import event_texts, wait_for, wait_for_event
@@ -167,3 +169,22 @@ def test_driver_error_echoing_its_body_is_masked(conductor, caplog):
     assert 'echoed-pw-77' not in str(raised.value) and '******' in str(raised.value)
     assert raised.value.__cause__ is None  # oslo.messaging would format the cause too
     assert 'echoed-pw-77' not in caplog.text and 'leaky' in caplog.text
+
+
+def test_async_driver_method_outcomes_are_logged_masked(conductor, ctx, caplog):
+    """Driver methods have no history: their result or error goes to the log, masked."""
+    def echo(context, http_method, **kwargs):
+        return kwargs
+
+    def leaky(context, http_method, **kwargs):
+        raise RuntimeError('cannot log in with %s' % kwargs['HttpHeaders'][0]['Authorization'])
+
+    caplog.set_level(logging.INFO)
+    info = {'HttpHeaders': [{'Authorization': 'Bearer drv-tok-5555'}], 'user': 'bob'}
+    for func in (echo, leaky):
+        async_outcome._run_driver_method(conductor.manager, ctx, 'fake-hardware', func,
+                                         func.__name__, 'POST', info)
+    assert "succeeded: {'HttpHeaders': '******', 'user': 'bob'}" in caplog.text
+    assert 'async leaky failed: Vendor method leaky failed: cannot log in with ******' \
+        in caplog.text
+    assert 'drv-tok-5555' not in caplog.text
