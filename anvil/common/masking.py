@@ -12,6 +12,7 @@ values taken from the request body (``secret_values``), so a message that
 quotes a password in any format is still caught.
 """
 
+import functools
 import traceback
 
 from oslo_utils import strutils
@@ -29,14 +30,21 @@ MIN_SECRET_LENGTH = 4
 
 def is_secret_key(key):
     """True when a value stored under ``key`` must never be shown."""
-    name = str(key).lower()
+    return _is_secret_name(key) if isinstance(key, str) else _is_secret_name(str(key))
+
+
+@functools.lru_cache(maxsize=4096)  # few distinct keys, asked for on every node answer
+def _is_secret_name(key):
+    name = key.lower()
     return name in SECRET_NAMES or any(marker in name for marker in SECRET_MARKERS)
 
 
 def mask(value):
     """``value`` with every non-empty value under a secret key replaced by ``MASK``.
 
-    Dicts and lists are walked at any depth; strings are masked as free text.
+    Dicts, lists and tuples are walked at any depth; other values are kept as
+    they are (key-based only, so it is cheap enough for every node answer:
+    ``describe`` masks free text as well).
     """
     if isinstance(value, dict):
         return {k: MASK if is_secret_key(k) and v not in (None, '') else mask(v)
@@ -45,8 +53,6 @@ def mask(value):
         return [mask(v) for v in value]
     if type(value) is tuple:  # not a namedtuple: it cannot be rebuilt from one iterable
         return tuple(mask(v) for v in value)
-    if isinstance(value, str):
-        return mask_text(value)
     return value
 
 
