@@ -21,6 +21,7 @@ from anvil.api import (
     passthru,
     root,
 )
+from anvil.api.access_log import wrap as with_access_log
 from anvil.api.openapi import bp as openapi_bp
 from anvil.api.proxy_headers import wrap as wrap_proxy_headers
 from anvil.common.config import CONF
@@ -62,6 +63,6 @@ def create_app(conductor_api=None):
     errors.register(app)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.wsgi_app = _RequestId(authentication.wrap(app.wsgi_app))
+    app.wsgi_app = _RequestId(with_access_log(authentication.wrap(app.wsgi_app)))
     wrap_proxy_headers(app)  # outermost: the scheme is right before anything reads it
     return app

@@ -18,6 +18,10 @@ keyword argument 'retry_after'" -- no message, and none of its retries (it
 retries 409/503 5 times, 2 s apart, ``--max-retries``/``--retry-interval``,
 and reads no header). Ironic never sends the header, so the bug is latent
 there; it is in 6.3.0 and earlier.
+
+Every message (``faultstring``, ``debuginfo``, the log line) is masked with
+``anvil.common.masking`` and the secrets of the request's body, so an error
+that echoes a password or a token never shows it.
 """
 
 import json
@@ -31,26 +35,32 @@ from oslo_db import exception as db_exc
 from oslo_log import log
 
 from anvil.api import microversion
-from anvil.common import exception
+from anvil.common import exception, masking
 from anvil.common.config import CONF
 
 LOG = log.getLogger(__name__)
 
 
-def error_body(code, message):
+def error_body(code, message, debuginfo=None):
     """Ironic's error body as text (also used by WSGI layers outside Flask)."""
     fault = {'faultcode': 'Client' if code < 500 else 'Server',
-             'faultstring': message, 'debuginfo': None}
+             'faultstring': message, 'debuginfo': debuginfo}
     return json.dumps({'error_message': json.dumps(fault)})
 
 
-def error_response(code, message):
-    return flask.Response(error_body(code, message), status=code, mimetype='application/json')
+def _masked(text):
+    """``text`` masked with the secrets of this request's body (see request_body)."""
+    return masking.mask_text(text, flask.g.get('body_secrets', ()))
+
+
+def error_response(code, message, debuginfo=None):
+    body = error_body(code, _masked(message), None if debuginfo is None else _masked(debuginfo))
+    return flask.Response(body, status=code, mimetype='application/json')
 
 
 def _first_line(text):
-    """Remote exceptions carry the conductor's traceback after the message."""
-    return str(text).split('\nTraceback', 1)[0].strip()
+    """Remote exceptions carry the conductor's traceback after the message; masked."""
+    return _masked(str(text).split('\nTraceback', 1)[0].strip())
 
 
 def retry_after(e):
@@ -110,7 +120,8 @@ def handle_not_acceptable(e):
 
 
 def handle_remote(e):
-    LOG.error('Conductor error for %s %s: %s', flask.request.method, flask.request.path, e)
+    LOG.error('Conductor error for %s %s: %s', flask.request.method, flask.request.path,
+              _masked(e))
     return error_response(500, '%s: %s' % (e.exc_type, _first_line(e.value)))
 
 
@@ -122,7 +133,8 @@ def handle_database_unavailable(e):
 
 
 def handle_unexpected(e):
-    LOG.exception('Unexpected error for %s %s', flask.request.method, flask.request.path)
+    LOG.error('Unexpected error for %s %s: %s', flask.request.method, flask.request.path,
+              masking.traceback_text(e, flask.g.get('body_secrets', ())))
     return error_response(500, 'Internal error: %s' % (_first_line(e) or type(e).__name__))
 
 

@@ -12,11 +12,10 @@ import functools
 
 from anvil.api import links, microversion
 from anvil.api.query_args import split_fields
-from anvil.common import exception
+from anvil.common import exception, masking
 from anvil.db.models import INTERFACE_FIELDS
 
-SECRET_MARKERS = ('password', 'secret', 'token', 'key', 'credential')
-MASK = '******'
+MASK = masking.MASK
 #: What ``GET /v1/nodes`` shows without ``fields`` or ``detail`` (Ironic's default).
 LIST_FIELDS = ('uuid', 'name', 'instance_uuid', 'power_state', 'provision_state',
                'maintenance')
@@ -69,21 +68,12 @@ def fields_at(version):
     return tuple(f for f in ALL_FIELDS if version >= since(f))
 
 
-def _is_secret(key):
-    return any(marker in str(key).lower() for marker in SECRET_MARKERS)
-
-
 def mask_secrets(value):
-    """``value`` with every non-empty value under a secret-looking key replaced by ******.
+    """``value`` as shown on the wire: secrets (``anvil.common.masking``) as ******.
 
     Nested objects and lists are masked too (Ironic masks the same way).
     """
-    if isinstance(value, dict):
-        return {k: MASK if _is_secret(k) and v not in (None, '') else mask_secrets(v)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
+    return masking.mask(value)
 
 
 def parse_fields(raw):
@@ -116,6 +106,8 @@ def _value(node, field, topology):
         return value.copy() if isinstance(value, (dict, list)) else value
     if field == 'driver_info':
         return mask_secrets(node['driver_info'] or {})
+    if field == 'last_error':
+        return masking.mask_text(node[field]) if node[field] else node[field]
     if field in ('created_at', 'updated_at'):
         return timestamp(node[field])
     if field == 'conductor':

@@ -5,7 +5,7 @@ import json
 import flask
 import werkzeug.exceptions
 
-from anvil.common import exception
+from anvil.common import exception, masking
 
 
 def _raw_body():
@@ -35,6 +35,8 @@ def json_object(allow_empty=True):
     except (ValueError, UnicodeDecodeError) as e:
         raise exception.InvalidParameterValue(err='Request body is not valid JSON: %s' % e) \
             from None
+    # the error handlers mask these wherever a message might echo the body
+    flask.g.body_secrets = masking.secret_values(value)
     if not isinstance(value, dict):
         raise exception.InvalidParameterValue(
             err='Request body must be a JSON object, not %s' % type(value).__name__)

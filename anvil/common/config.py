@@ -100,6 +100,10 @@ api_opts = [
                     help='Vendor methods refused with 400 whatever their '
                          'driver says, as "<hardware type>:<method>" or '
                          '"*:<method>". Repeat the option for several.'),
+    cfg.BoolOpt('access_log', default=True,
+                help='Log one line per API request (logger anvil.api.access): '
+                     'method, path and query (secrets masked), status, duration '
+                     'in ms, request id, user and project.'),
 ]
 
 conductor_opts = [

@@ -5,14 +5,15 @@ node's history, with the request id: ``started`` (with the lock, in the same
 transaction), ``succeeded``, ``failed``, ``refused`` (shutting down, pool
 full, node locked, invalid) or ``expired`` (sent more than
 ``[conductor] async_cast_ttl`` seconds ago, e.g. queued across a restart).
-Failures also set the node's ``last_error``.
+Failures also set the node's ``last_error``. Results and error messages are
+masked (``anvil.common.masking``) with the secrets of the call's body.
 """
 
 import time
 
 from oslo_log import log
 
-from anvil.common import exception, passthru_deny
+from anvil.common import exception, masking, passthru_deny
 from anvil.common.config import CONF
 from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
@@ -27,7 +28,7 @@ _MAX_RESULT = 1000
 def _event(manager, context, method, outcome, detail='', severity='INFO', error=False):
     text = 'Vendor passthru %s %s' % (method, outcome)
     if detail:
-        text += ': %s' % detail
+        text += ': %s' % masking.mask_text(detail)  # callers add the body's secrets
     values = {'event': text, 'severity': severity, 'conductor': manager.host,
               'user': getattr(context, 'user_id', None),
               'request_id': getattr(context, 'request_id', None)}
@@ -71,7 +72,8 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
     except exception.NodeNotFound:
         LOG.warning('Async %s for node %s refused: node gone', method, node_id)
     except exception.AnvilException as e:
-        _record(manager, context, node_id, method, 'refused', str(e), error=True)
+        _record(manager, context, node_id, method, 'refused',
+                masking.mask_text(e, masking.secret_values(info)), error=True)
 
 
 def _run_node_method(manager, context, node_id, routing, vendor, func, meta, http_method,
@@ -81,8 +83,11 @@ def _run_node_method(manager, context, node_id, routing, vendor, func, meta, htt
         _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_method,
                       info)
     except Exception as e:  # the last line of defence: never lose an outcome silently
-        LOG.exception('Async %s on node %s broke down', meta.name, node_id)
-        _record(manager, context, node_id, meta.name, 'failed', str(e), error=True)
+        secrets = masking.secret_values(info)
+        LOG.error('Async %s on node %s broke down: %s', meta.name, node_id,
+                  masking.traceback_text(e, secrets))
+        _record(manager, context, node_id, meta.name, 'failed',
+                masking.mask_text(e, secrets), error=True)
 
 
 def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_method, info):
@@ -96,8 +101,10 @@ def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_m
             node = db_api.get_node_by_id(node_id)
             history.add_event(node_id, **started)
     except exception.AnvilException as e:
-        return _record(manager, context, node_id, method, 'refused', str(e), error=True)
+        return _record(manager, context, node_id, method, 'refused',
+                       masking.mask_text(e, masking.secret_values(info)), error=True)
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
+    secrets = masking.secret_values(info)
     try:
         if not same_vendor(routing, node):
             raise exception.NodeChanged(node=node['uuid'],
@@ -106,11 +113,13 @@ def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_m
         vendor.validate(task, method, **info)
         result = manager.run_driver(func, method, task, http_method, info)
         outcome = _event(manager, context, method, 'succeeded',
-                         'returned %s' % repr(result)[:_MAX_RESULT])
+                         'returned %s' % masking.describe(result, secrets, _MAX_RESULT))
     except exception.NodeChanged as e:
-        outcome = _event(manager, context, method, 'refused', str(e), 'ERROR', error=True)
+        outcome = _event(manager, context, method, 'refused', masking.mask_text(e, secrets),
+                         'ERROR', error=True)
     except Exception as e:
-        outcome = _event(manager, context, method, 'failed', str(e), 'ERROR', error=True)
+        outcome = _event(manager, context, method, 'failed', masking.mask_text(e, secrets),
+                         'ERROR', error=True)
     if exclusive:
         manager.locks.release(node_id, history=outcome)
     else:
@@ -131,10 +140,12 @@ def accept_driver_cast(manager, context, driver_name, func, method, http_method,
 
 
 def _run_driver_method(manager, context, driver_name, func, method, http_method, info):
+    secrets = masking.secret_values(info)
     try:
         result = manager.run_driver(func, method, context, http_method, info)
-        LOG.info('Driver %s async %s succeeded: %r (request %s)', driver_name, method,
-                 result, getattr(context, 'request_id', None))
+        LOG.info('Driver %s async %s succeeded: %s (request %s)', driver_name, method,
+                 masking.describe(result, secrets, _MAX_RESULT),
+                 getattr(context, 'request_id', None))
     except Exception as e:
-        LOG.error('Driver %s async %s failed: %s (request %s)', driver_name, method, e,
-                  getattr(context, 'request_id', None))
+        LOG.error('Driver %s async %s failed: %s (request %s)', driver_name, method,
+                  masking.mask_text(e, secrets), getattr(context, 'request_id', None))

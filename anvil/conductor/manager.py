@@ -15,7 +15,7 @@ import oslo_messaging
 from futurist import rejection, waiters
 from oslo_log import log
 
-from anvil.common import exception, passthru_deny, rpc
+from anvil.common import exception, masking, passthru_deny, rpc
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome
 from anvil.conductor.task_manager import LockManager, same_vendor
@@ -31,7 +31,8 @@ def _bind_args(func, method, http_method, info):
         inspect.signature(func).bind(None, http_method, **info)
     except TypeError as e:
         raise exception.InvalidParameterValue(
-            err='Invalid arguments for method %s: %s' % (method, e)) from None
+            err='Invalid arguments for method %s: %s'
+                % (method, masking.mask_text(e, masking.secret_values(info)))) from None
 
 
 def _encode_return(value, attach):
@@ -207,16 +208,30 @@ class ConductorManager:
 
     @staticmethod
     def run_driver(func, method, task_or_context, http_method, info):
-        """Call the driver; a non-anvil exception becomes DriverOperationError (500)."""
+        """Call the driver; a non-anvil exception becomes DriverOperationError (500).
+
+        Messages are masked with the secrets of ``info`` before they are
+        logged or travel back (oslo.messaging logs expected exceptions too).
+        """
         start = time.monotonic()
         try:
             return func(task_or_context, http_method, **info)
-        except exception.AnvilException:
+        except exception.AnvilException as e:
+            secrets = masking.secret_values(info)
+            masked = masking.mask_text(e, secrets)
+            if masked != e.message:
+                e.message = masked
+                e.args = (masked,)
+                e.kwargs = {k: masking.mask_text(v, secrets) if isinstance(v, str) else v
+                            for k, v in e.kwargs.items()}
             raise
         except Exception as e:
-            LOG.exception('Vendor method %s failed', method)
-            raise exception.DriverOperationError(method=method,
-                                                 reason=str(e) or type(e).__name__) from e
+            secrets = masking.secret_values(info)
+            LOG.error('Vendor method %s failed: %s', method,
+                      masking.traceback_text(e, secrets))
+            raise exception.DriverOperationError(
+                method=method,
+                reason=masking.mask_text(e, secrets) or type(e).__name__) from None
         finally:
             LOG.debug('Vendor method %s ran %.3f s', method, time.monotonic() - start)
 

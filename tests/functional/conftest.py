@@ -2,9 +2,16 @@
 
 import pytest
 
-from tests.functional import services
+from tests.functional import secrets, services
 from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import Deployment
+
+
+@pytest.fixture(scope='session', autouse=True)
+def secret_scan(tmp_path_factory):
+    """After the last test: no registered secret in any anvil log (see secrets.py)."""
+    yield
+    secrets.check(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope='module')

@@ -12,7 +12,7 @@ import time
 
 from oslo_log import log
 
-from anvil.common import exception
+from anvil.common import exception, masking
 from anvil.common.config import CONF
 from anvil.drivers import base
 
@@ -64,7 +64,8 @@ class FakeVendor(base.VendorInterface):
     @base.passthru(['POST'], async_call=True, description='Test pass-through to wait.')
     def log_passthrough(self, task, http_method, **kwargs):
         vendor_delay()
-        LOG.info('log_passthrough called on node %s with %s', task.node['uuid'], kwargs)
+        LOG.info('log_passthrough called on node %s with %s', task.node['uuid'],
+                 masking.describe(kwargs, masking.secret_values(kwargs)))
 
     @base.passthru(['GET', 'POST'], async_call=False, attach=True,
                    require_exclusive_lock=False,

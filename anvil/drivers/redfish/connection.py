@@ -18,6 +18,7 @@ from oslo_log import log
 from sushy import auth as sushy_auth
 from sushy import connector as sushy_connector
 
+from anvil.common import masking
 from anvil.common.config import CONF
 from anvil.drivers.redfish import client_cache, errors
 
@@ -114,6 +115,8 @@ class Bmcs:
                 where += ', logging in with redfish_auth_type %s' % info.auth_type
             if subject:
                 where = '%s, %s' % (subject, where)
-            LOG.info('Redfish %s (%s) failed: %s', method, where, e)
-            raise errors.translate(e, method, where, timeouts(),
-                                   login=client is None) from e
+            secrets = (info.password,) if info.password else ()
+            LOG.info('Redfish %s (%s) failed: %s', method, where,
+                     masking.mask_text(e, secrets))
+            raise errors.translate(e, method, where, timeouts(), login=client is None,
+                                   secrets=secrets) from None

@@ -17,7 +17,7 @@ the client what to do:
 import requests
 from sushy import exceptions as sushy_exc
 
-from anvil.common import exception
+from anvil.common import exception, masking
 
 
 def _http(exc, where):
@@ -76,15 +76,17 @@ def _code_and_message(exc, where, timeouts, login):
     return 500, '%s: %s' % (where, exc)
 
 
-def translate(exc, method, where, timeouts, login=False):
+def translate(exc, method, where, timeouts, login=False, secrets=()):
     """The anvil exception for ``exc`` raised while running ``method``.
 
     ``where`` names the operation and BMC for the message (never a
     password); ``timeouts`` is (connect, read) seconds, quoted on timeouts;
-    ``login`` says ``exc`` came while opening the connection.
+    ``login`` says ``exc`` came while opening the connection; ``secrets``
+    (the BMC password) are masked should the BMC's message echo them.
     """
     code, reason = _code_and_message(exc, where, timeouts, login)
-    return exception.DriverOperationError(method=method, reason=reason, code=code)
+    return exception.DriverOperationError(method=method, reason=masking.mask_text(reason, secrets),
+                                          code=code)
 
 
 #: what ``translate`` understands; anything else is a bug and stays a 500

@@ -19,6 +19,7 @@ import requests
 import sushy
 from sushy import auth as sushy_auth
 
+from tests.functional import secrets
 from tests.functional.deployment import BIN, Process, free_port, wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -52,6 +53,8 @@ class Bmc:
         self.stock = stock  # the plain sushy-emulator: no EventService, no SessionService
         self.name = name
         self.users = users or {USER: PASSWORD}
+        for user, password in self.users.items():
+            secrets.register(password, 'BMC password of %s' % user)
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.system_uuid = str(uuid.uuid4())
@@ -77,8 +80,9 @@ class Bmc:
                    [sys.executable, '-m', 'tests.functional.redfish_bmc.server'])
         argv = program + ['--fake', '--config', self._config(), '-i', '127.0.0.1',
                           '-p', str(self.port)]
-        self.process = _RepoProcess(self.name, argv,
-                                    os.path.join(self.workdir, '%s.log' % self.name)).start()
+        log_path = os.path.join(self.workdir, '%s.log' % self.name)
+        secrets.not_anvils(log_path)  # the emulator's own log: it is told the passwords
+        self.process = _RepoProcess(self.name, argv, log_path).start()
         wait_for(self._up, 30, what='%s answering' % self.name)
         return self
 

@@ -1,9 +1,12 @@
 """What becomes of an async call after the 202: every outcome lands in the node's history."""
 
+import logging
 import time
 
 import pytest
 
+from anvil.common import exception
+from anvil.conductor import async_outcome
 from anvil.db import api as db_api
 from anvil.db import history
 from tests.unit.conductor.helpers import event_texts, wait_for, wait_for_event
@@ -152,3 +155,36 @@ def test_routed_cast_refused_when_the_vendor_interface_changed(conductor, ctx, n
     assert event_texts(node_id)[0] == 'Vendor passthru second_method started'
     assert _last_error(node_id) == event['event']
     assert db_api.get_node_by_id(node_id)['reservation'] is None
+
+
+
+def test_driver_error_echoing_its_body_is_masked(conductor, caplog):
+    """A driver whose exception quotes its arguments: neither the log nor the error shows them."""
+    def leaky(task, http_method, redfish_password):
+        raise ValueError('login refused for %r' % redfish_password)
+
+    with pytest.raises(exception.DriverOperationError) as raised:
+        conductor.manager.run_driver(leaky, 'leaky', None, 'POST',
+                                     {'redfish_password': 'echoed-pw-77'})
+    assert 'echoed-pw-77' not in str(raised.value) and '******' in str(raised.value)
+    assert raised.value.__cause__ is None  # oslo.messaging would format the cause too
+    assert 'echoed-pw-77' not in caplog.text and 'leaky' in caplog.text
+
+
+def test_async_driver_method_outcomes_are_logged_masked(conductor, ctx, caplog):
+    """Driver methods have no history: their result or error goes to the log, masked."""
+    def echo(context, http_method, **kwargs):
+        return kwargs
+
+    def leaky(context, http_method, **kwargs):
+        raise RuntimeError('cannot log in with %s' % kwargs['HttpHeaders'][0]['Authorization'])
+
+    caplog.set_level(logging.INFO)
+    info = {'HttpHeaders': [{'Authorization': 'Bearer drv-tok-5555'}], 'user': 'bob'}
+    for func in (echo, leaky):
+        async_outcome._run_driver_method(conductor.manager, ctx, 'fake-hardware', func,
+                                         func.__name__, 'POST', info)
+    assert "succeeded: {'HttpHeaders': '******', 'user': 'bob'}" in caplog.text
+    assert 'async leaky failed: Vendor method leaky failed: cannot log in with ******' \
+        in caplog.text
+    assert 'drv-tok-5555' not in caplog.text
