@@ -10,7 +10,7 @@ import flask
 from anvil.api import links, node_query, node_routes, node_update, node_view, policy
 from anvil.api.node_lookup import find_existing, find_node_for
 from anvil.api.query_args import boolean, check_known
-from anvil.api.request_body import json_object
+from anvil.api.request_body import json_object, json_value
 from anvil.api.responses import accepted, json_response, no_content
 from anvil.common import exception, masking
 from anvil.db import api as db_api
@@ -126,7 +126,7 @@ def _reset_interfaces():
 
 @bp.route('/v1/nodes/<ident>', methods=['PATCH'])
 def update_node(ident):
-    patch = flask.request.get_json(force=True, silent=True)
+    patch = json_value()
     flask.g.body_secrets = masking.secret_values(patch)  # errors may quote an op
     reset = _reset_interfaces()
     node = find_node_for('baremetal:node:update', ident)

@@ -71,6 +71,10 @@ api_opts = [
     cfg.IntOpt('max_request_body_size', default=1024 * 1024, min=1,
                help='Largest request body accepted, in bytes; bigger bodies '
                     'are refused with 413 before anything is routed.'),
+    cfg.IntOpt('max_json_depth', default=32, min=1, max=500,
+               help='Deepest nesting of arrays and objects accepted in a JSON '
+                    'request body; deeper bodies are refused with 400 before '
+                    'they are parsed (the parser recurses once per level).'),
     cfg.StrOpt('public_endpoint',
                help='Public URL of the API used in links; by default the '
                     'URL the request came to.'),
