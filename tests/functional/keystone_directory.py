@@ -51,6 +51,7 @@ class Directory:
         self.user_ids = {}
         self.role_ids = {}
         self._admin_token = None
+        self._tokens = {}
 
     # -- tokens -----------------------------------------------------------
 
@@ -69,11 +70,14 @@ class Directory:
         return resp.headers['X-Subject-Token']
 
     def persona_token(self, persona):
-        """A token of one of ``PERSONAS``, scoped as the persona is."""
-        _role, scope = PERSONAS[persona]
-        if scope == 'system':
-            return self.token(persona, system=True)
-        return self.token(persona, project=scope)
+        """A token of one of ``PERSONAS``, scoped as the persona is (one per session)."""
+        if persona not in self._tokens:
+            _role, scope = PERSONAS[persona]
+            if scope == 'system':
+                self._tokens[persona] = self.token(persona, system=True)
+            else:
+                self._tokens[persona] = self.token(persona, project=scope)
+        return self._tokens[persona]
 
     def _request(self, verb, path, body=None, expect=(200, 201, 204)):
         if self._admin_token is None:
