@@ -46,9 +46,9 @@ def require_keystone():
 class Keystone:
     """One Keystone (gunicorn + SQLite) in ``workdir``; ``url`` is its identity root."""
 
-    def __init__(self, workdir, workers=2):
+    def __init__(self, workdir, threads=4):
         self.workdir = str(workdir)
-        self.workers = workers
+        self.threads = threads
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d/v3' % self.port
         self.admin_password = secrets.token_hex(12)
@@ -117,9 +117,10 @@ class Keystone:
         # Keystone parses the process's command line as its own options, so
         # gunicorn takes everything from ./gunicorn.conf.py (cwd: workdir).
         with open(self._path('gunicorn.conf.py'), 'w') as f:
-            f.write('wsgi_app = %r\nbind = %r\nworkers = %d\ntimeout = 120\n'
-                    'graceful_timeout = 5\ncontrol_socket_disable = True\n'
-                    % (WSGI_APP, '127.0.0.1:%d' % self.port, self.workers))
+            f.write('wsgi_app = %r\nbind = %r\nworker_class = "gthread"\nworkers = 1\n'
+                    'threads = %d\ntimeout = 120\ngraceful_timeout = 5\n'
+                    'control_socket_disable = True\n'
+                    % (WSGI_APP, '127.0.0.1:%d' % self.port, self.threads))
         argv = [os.path.join(VENV, 'bin', 'gunicorn')]
         self.process = _KeystoneProcess(self.workdir, argv).start()
         wait_for(lambda: self._up() or self.process.popen.poll() is not None, timeout,
