@@ -17,7 +17,8 @@ BAD_TOKEN = 'gAAAAABnot-a-real-fernet-token'
 
 # {drv}: /v1/drivers/fake-hardware; {N}: /v1/nodes/<project-a's node>; {own}:
 # /v1/nodes/<the caller's own project-a node>. Columns: none, bad token, system-reader,
-# a-reader, a-member, a-admin, b-member, system-admin.
+# a-reader, a-member, a-admin, b-member, system-admin. As in Ironic, listing vendor
+# methods needs the vendor_passthru rule (system admin), not the read rule.
 MATRIX = """
 GET    /                                    -           200 200 200 200 200 200 200 200
 GET    /v1                                  -           200 200 200 200 200 200 200 200
@@ -25,7 +26,7 @@ GET    /v1/openapi.json                     -           401 401 200 200 200 200 
 GET    /v1/drivers                          -           401 401 200 403 403 403 403 200
 GET    {drv}                                -           401 401 200 403 403 403 403 200
 GET    {drv}/properties                     -           401 401 200 403 403 403 403 200
-GET    {drv}/vendor_passthru/methods        -           401 401 200 403 403 403 403 200
+GET    {drv}/vendor_passthru/methods        -           401 401 403 403 403 403 403 200
 POST   {drv}/vendor_passthru/driver_echo    {}          401 401 403 403 403 403 403 200
 GET    /v1/conductors                       -           401 401 200 403 403 403 403 200
 GET    /v1/conductors/{host}                -           401 401 200 403 403 403 403 200
@@ -39,7 +40,7 @@ PUT    {N}/maintenance                      {}          401 401 403 403 202 202 
 DELETE {N}/maintenance                      -           401 401 403 403 202 202 404 202
 GET    {N}/history                          -           401 401 200 200 200 200 404 200
 GET    {N}/history/{event}                  -           401 401 200 200 200 200 404 200
-GET    {N}/vendor_passthru/methods          -           401 401 200 200 200 200 404 200
+GET    {N}/vendor_passthru/methods          -           401 401 403 403 403 403 404 200
 POST   {N}/vendor_passthru/third_method_sync meow       401 401 403 403 403 403 404 200
 PATCH  {own}                                owner       401 401 403 403 403 403 404 200
 DELETE {own}                                -           401 401 403 403 403 204 404 204
