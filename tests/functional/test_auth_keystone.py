@@ -147,7 +147,7 @@ def test_sdk_password_auth_through_catalog(catalog, keystone):
         node = conn.baremetal.create_node(driver='fake-hardware',
                                           name='ks-sdk-%s' % target.topic[-8:],
                                           owner=keystone.project_ids['project-a'])
-        assert node.id in [n.id for n in conn.baremetal.list_nodes()]
+        assert node.id in [n.id for n in conn.baremetal.nodes()]
         resp = conn.baremetal.call_node_vendor_passthru(node, 'POST', 'third_method_sync',
                                                         {'bar': 'meow'})
         assert resp.status_code == 200 and resp.json() is True
@@ -158,7 +158,7 @@ def test_sdk_password_auth_through_catalog(catalog, keystone):
                              load_envvars=False, load_yaml_config=False,
                              **password_auth(keystone, 'a-reader'))
     try:
-        assert node.id in [n.id for n in conn.baremetal.list_nodes()]
+        assert node.id in [n.id for n in conn.baremetal.nodes()]
         with pytest.raises(exceptions.ForbiddenException):
             conn.baremetal.call_node_vendor_passthru(node.id, 'POST', 'third_method_sync',
                                                      {'bar': 'meow'})
@@ -175,10 +175,12 @@ def nodes(ks_deployment, keystone):
     dep = ks_deployment
     project_a, project_b = keystone.project_ids['project-a'], keystone.project_ids['project-b']
     node = dep.create_node('mx-a', owner=project_a)
-    dep.post('/v1/nodes/mx-a/vendor_passthru?method=third_method_sync', {'bar': 'meow'})
+    resp = dep.post('/v1/nodes/mx-a/vendor_passthru?method=second_method', {'bar': 'kazoo'})
+    assert resp.status_code == 202, resp.text
+    events = polling.wait_for(lambda: dep.history('mx-a'), 30, what='a history event of mx-a')
     own = {caller: dep.create_node('mx-own-%s' % caller, owner=project_a)['uuid']
            for caller in CALLERS}
-    return {'node': node, 'event': dep.history('mx-a')[0]['uuid'], 'own': own,
+    return {'node': node, 'event': events[0]['uuid'], 'own': own,
             'b': dep.create_node('mx-b', owner=project_b),
             'unowned': dep.create_node('mx-unowned')}
 
