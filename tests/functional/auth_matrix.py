@@ -82,7 +82,10 @@ def check(resp, expected, caller, nodes):
     if resp.status_code != expected:
         return 'expected %s, got %s: %s' % (expected, resp.status_code, resp.text[:300])
     if resp.status_code >= 400:
-        fault(resp)
+        try:
+            fault(resp)
+        except AssertionError as e:
+            return 'not Ironic\'s error shape: %s' % e
     if caller.startswith('b-') and (nodes['node']['uuid'] in resp.text
                                     or 'mx-a"' in resp.text):
         return 'a project-b user was shown a project-a node: %s' % resp.text[:300]
