@@ -10,7 +10,7 @@ unit:
 	tools/venv.sh && .venv/bin/python -m pytest tests/unit -q
 
 functional:
-	tools/venv.sh && .venv/bin/python -m pytest tests/functional -q
+	tools/venv.sh && tools/keystone-venv.sh && .venv/bin/python -m pytest tests/functional -q
 
 lint:
 	tools/venv.sh && .venv/bin/ruff check anvil tests tools bench

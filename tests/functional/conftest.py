@@ -5,6 +5,8 @@ import pytest
 from tests.functional import secrets, services
 from tests.functional.all_in_one import running_all_in_one
 from tests.functional.deployment import Deployment
+from tests.functional.keystone_directory import Directory
+from tests.functional.keystone_server import Keystone
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -49,3 +51,23 @@ def target(request):
     """The deployment under test; both offer ``cli()``, ``create_node()`` & co."""
     name = 'deployment' if request.param == 'multi-process' else 'all_in_one'
     return request.getfixturevalue(name)
+
+
+@pytest.fixture(scope='session')
+def keystone(tmp_path_factory):
+    """A real Keystone (gunicorn, SQLite) with the auth tests' identities.
+
+    Yields a ``keystone_directory.Directory``: tokens of its personas,
+    ``anvil_auth_config()`` for a Deployment's ``extra``, ``baremetal_endpoint(url)``.
+    Shared by the whole session: it takes seconds to start.
+    """
+    server = Keystone(tmp_path_factory.mktemp('keystone'))
+    try:
+        server.start()
+        directory = Directory(server).populate()
+    except BaseException:
+        print(server.log())
+        server.stop()
+        raise
+    yield directory
+    server.stop()
