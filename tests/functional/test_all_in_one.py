@@ -107,10 +107,12 @@ def test_sigterm_with_a_method_running_then_restart(aio):
     assert events == ['Vendor passthru second_method started',
                       'Vendor passthru second_method succeeded: returned True']
 
+    upgrades_before = len(re.findall(r'Running upgrade', aio.process.log()))
     aio.extra = {}
     aio.start()
     log = aio.process.log()
-    assert len(re.findall(r'Running upgrade', log)) == 1, 'migrated again on restart'
+    assert len(re.findall(r'Running upgrade', log)) == upgrades_before, \
+        'migrated again on restart'
     since_stop = log.split('Stopping anvil')[-1]  # the last stop and this start
     # the lock was released by the finished method, not forced by the stop or the restart
     assert 'stopped; released 0 locks' in since_stop

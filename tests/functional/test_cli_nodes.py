@@ -294,8 +294,9 @@ def test_node_set_driver_with_reset_interfaces(target):
 
 def test_node_set_errors(target):
     target.create_node('cn-bad')
-    failed(target.cli('node', 'set', 'cn-bad', '--owner', 'me'),
-           r'anvil does not manage the node field\(s\) owner: owner is always null '
+    failed(target.cli('node', 'set', 'cn-bad', '--description', 'me'),
+           r'anvil does not manage the node field\(s\) description: description is always '
+           r'null '
            r'\(HTTP 400\) ' + REQUEST_ID)
     failed(target.cli('node', 'set', 'cn-bad', '--name', 'a b'),
            r'Cannot use "a b" as a node name \(HTTP 400\) ' + REQUEST_ID)

@@ -136,9 +136,9 @@ def test_update_node(conn, target):
         ('sn-upd-group', 'no-vendor', None)
     assert conn.baremetal.get_node('sn-upd2').updated_at is not None
     with pytest.raises(exceptions.BadRequestException) as e:
-        conn.baremetal.update_node(node, owner='me')
-    assert e.value.details == 'anvil does not manage the node field(s) owner: owner is ' \
-                              'always null'
+        conn.baremetal.update_node(node, description='me')
+    assert e.value.details == 'anvil does not manage the node field(s) description: ' \
+                              'description is always null'
     with pytest.raises(exceptions.BadRequestException) as e:
         conn.baremetal.update_node('sn-upd2', vendor_interface='nosuch')
     assert e.value.details.startswith('Hardware type fake-hardware does not support vendor '
