@@ -287,11 +287,17 @@ def fault(resp):
 
 
 @contextlib.contextmanager
-def running_deployment(workdir, extra=None, conductors=2):
-    """A started Deployment on a PostgreSQL database of its own; stopped and dropped after."""
+def running_deployment(workdir, extra=None, conductors=2, cls=None, **attributes):
+    """A started Deployment on a PostgreSQL database of its own; stopped and dropped after.
+
+    ``cls``: a Deployment subclass to start instead; ``attributes`` are set on
+    it before it starts.
+    """
     services.require_rabbit()
     database = services.postgres_database()
-    dep = Deployment(workdir, database.url, services.RABBIT_URL, conductors, extra)
+    dep = (cls or Deployment)(workdir, database.url, services.RABBIT_URL, conductors, extra)
+    for name, value in attributes.items():
+        setattr(dep, name, value)
     try:
         try:
             dep.start()

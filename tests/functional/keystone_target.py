@@ -11,14 +11,12 @@ so a test must register anvil there first (``Directory.baremetal_endpoint``).
 
 import contextlib
 import os
-import signal
 import subprocess
 
 import yaml
 
-from tests.functional import services
 from tests.functional.all_in_one import AllInOne
-from tests.functional.deployment import BIN, Deployment
+from tests.functional.deployment import BIN, Deployment, running_deployment
 from tests.functional.keystone_directory import DOMAIN, PERSONAS
 from tests.functional.keystone_server import REGION
 
@@ -87,27 +85,10 @@ class KeystoneAllInOne(KeystoneAuth, AllInOne):
     """The all-in-one ``anvil`` validating Keystone tokens."""
 
 
-@contextlib.contextmanager
 def running_keystone_deployment(workdir, directory, conductors=2):
     """A started KeystoneDeployment on a PostgreSQL database of its own; all removed after."""
-    services.require_rabbit()
-    database = services.postgres_database()
-    dep = KeystoneDeployment(workdir, database.url, services.RABBIT_URL, conductors,
-                             directory.anvil_auth_config())
-    dep.directory = directory
-    try:
-        try:
-            dep.start()
-        except Exception:
-            print(dep.logs())
-            raise
-        yield dep
-    finally:
-        for proc in list(dep.conductors.values()) + [dep.api]:
-            if proc is not None:
-                proc.send_signal(signal.SIGTERM)
-        dep.stop()
-        database.drop()
+    return running_deployment(workdir, directory.anvil_auth_config(), conductors,
+                              cls=KeystoneDeployment, directory=directory)
 
 
 @contextlib.contextmanager
