@@ -19,7 +19,8 @@ def _raw_body():
 
     :raises: RequestEntityTooLarge (413) past ``[api] max_request_body_size``;
         RequestTimeout (408) when the client stops sending before the end of
-        its body (the server's read timeout, see anvil/cmd/api.py); werkzeug's
+        its body (the server's read deadline, see anvil/cmd/gunicorn_worker.py,
+        or cheroot's read timeout in the all-in-one); werkzeug's
         ClientDisconnected (400) when it closes the connection early.
 
     Werkzeug refuses a too-long Content-Length, but silently cuts a chunked
@@ -33,9 +34,18 @@ def _raw_body():
                 and request.environ['wsgi.input'].read(1)):
             raise werkzeug.exceptions.RequestEntityTooLarge()
     except TimeoutError:
-        raise werkzeug.exceptions.RequestTimeout(
-            'The request body was not received in time.') from None
+        raise _read_timeout() from None
+    except werkzeug.exceptions.ClientDisconnected as exc:
+        # werkzeug reports any error of a read of a known length as a
+        # disconnection; the error it replaces tells a timeout apart
+        if isinstance(exc.__context__, TimeoutError):
+            raise _read_timeout() from None
+        raise
     return raw
+
+
+def _read_timeout():
+    return werkzeug.exceptions.RequestTimeout('The request body was not received in time.')
 
 
 def json_value():

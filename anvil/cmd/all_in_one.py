@@ -25,6 +25,10 @@ LOG = log.getLogger(__name__)
 
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
+# request line and headers together (gunicorn's, behind anvil-api: a request line
+# of 4094 bytes, 100 header fields of 8190 bytes at most)
+MAX_REQUEST_HEADER_SIZE = 64 * 1024
+
 
 def main(argv=None):
     # Block the stop signals in every thread (threads inherit the mask) and wait
@@ -55,6 +59,9 @@ def main(argv=None):
     server = wsgi.Server((CONF.api.host_ip, CONF.api.port), app,
                          numthreads=CONF.api.api_threads, server_name='anvil')
     server.ssl_adapter = ssl_adapter
+    # cheroot's defaults accept headers of any size, and wait 10 s per read
+    server.max_request_header_size = MAX_REQUEST_HEADER_SIZE
+    server.timeout = CONF.api.request_read_timeout
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')
     thread.start()

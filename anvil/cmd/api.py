@@ -35,7 +35,8 @@ def gunicorn_options():
     options = {
         'bind': '%s:%s' % (CONF.api.host_ip, CONF.api.port),
         'workers': CONF.api.api_workers,
-        'worker_class': 'gthread',
+        # gthread with a deadline on reading each request (slow clients)
+        'worker_class': 'anvil.cmd.gunicorn_worker.DeadlineThreadWorker',
         'threads': CONF.api.api_threads,
         'timeout': CONF.rpc_response_timeout + 30,
         'graceful_timeout': 30,

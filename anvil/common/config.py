@@ -71,6 +71,13 @@ api_opts = [
     cfg.IntOpt('max_request_body_size', default=1024 * 1024, min=1,
                help='Largest request body accepted, in bytes; bigger bodies '
                     'are refused with 413 before anything is routed.'),
+    cfg.IntOpt('request_read_timeout', default=30, min=1,
+               help='Seconds a client has to send a whole request (request line, '
+                    'headers and body) once its first byte arrives. A client '
+                    'still sending headers then is disconnected; one still '
+                    'sending its body gets 408. Frees the worker threads that '
+                    'slow or stalled clients would hold. The all-in-one applies '
+                    'it to each read instead (a client that stops sending).'),
     cfg.IntOpt('max_json_depth', default=32, min=1, max=500,
                help='Deepest nesting of arrays and objects accepted in a JSON '
                     'request body; deeper bodies are refused with 400 before '
