@@ -10,16 +10,21 @@ too. Each answer must: not be a 5xx (the all-in-one has no reason to answer
 503 or 504), come within a per-request timeout, and conform to the document
 (status, Content-Type, headers, body; the error body's inner JSON too). After
 the run no node may be left reserved, and the run must have done real work
-(successes on every kind of operation). The run has a time budget: operations
+(successes on every kind of operation). Authentication is on (http_basic):
+most requests carry good credentials, some none and some a wrong password
+(of a user of their own, whose lockout must not shut the good user out), and
+their 401s must conform to the document too. The run has a time budget: operations
 it leaves are skipped (shown as such), and more than half must have run.
 """
 
+import base64
 import collections
 import json
 import os
 import time
 import uuid
 
+import bcrypt
 import hypothesis
 import pytest
 import requests
@@ -35,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from anvil.api import openapi
+from tests.functional import secrets
 from tests.functional.deployment import BIN, LATEST, Process, free_port, wait_for, write_config
 
 SEED = 20261124
@@ -52,6 +58,14 @@ NODE_METHODS = ('third_method_sync', 'second_method', 'fourth_method_shared_lock
                 'log_passthrough', 'download_log')
 DRIVER_METHODS = ('driver_echo', 'driver_noop')
 
+USER, PASSWORD = 'fuzzer', 'fuzz-Pa55word-for-tests'
+secrets.register(PASSWORD, 'fuzz http_basic password')
+INTRUDER = 'intruder'  # in the file too: the wrong passwords are tried on this user
+GOOD_AUTH = {'Authorization': 'Basic ' + base64.b64encode(
+    ('%s:%s' % (USER, PASSWORD)).encode()).decode()}
+# mostly good credentials; sometimes none, or a wrong password
+_CREDENTIALS = st.sampled_from(['good'] * 6 + ['none', 'wrong'])
+
 KNOWN = {'hostname': [], 'event_uuid': []}  # filled in by the anvil_live fixture
 STATS = {'statuses': collections.Counter(),
          'operations': collections.defaultdict(collections.Counter),
@@ -66,10 +80,16 @@ class LiveAnvil:
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.host = 'fuzz-%s' % uuid.uuid4().hex[:8]
+        htpasswd = os.path.join(self.workdir, 'htpasswd')
+        with open(htpasswd, 'w') as f:
+            for user, password in ((USER, PASSWORD), (INTRUDER, PASSWORD + '-unguessed')):
+                hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4))
+                f.write('%s:%s\n' % (user, hashed.decode()))
         config = write_config(os.path.join(self.workdir, 'anvil.conf'), {
             'DEFAULT': {'host': self.host, 'state_path': os.path.join(self.workdir, 'state'),
                         'rpc_transport': 'local', 'rpc_response_timeout': 3,
-                        'debug': 'false'},
+                        'debug': 'false', 'auth_strategy': 'http_basic',
+                        'http_basic_auth_user_file': htpasswd},
             'api': {'host_ip': '127.0.0.1', 'port': self.port, 'metadata_cache_ttl': 0.5},
             'conductor': {'topic': 'anvil-fuzz-%s' % self.host[-8:], 'heartbeat_interval': 1,
                           'heartbeat_timeout': 10, 'graceful_shutdown_timeout': 10,
@@ -88,8 +108,8 @@ class LiveAnvil:
 
     def _serving(self):
         try:
-            resp = requests.get(self.url + '/v1/drivers/fake-hardware', headers=LATEST,
-                                timeout=2)
+            resp = requests.get(self.url + '/v1/drivers/fake-hardware',
+                                headers=dict(LATEST, **GOOD_AUTH), timeout=2)
         except requests.RequestException:
             return False
         return resp.status_code == 200 and self.host in resp.json()['hosts']
@@ -98,8 +118,8 @@ class LiveAnvil:
         return self.process.log()[-8000:]
 
     def request(self, verb, path, **kwargs):
-        return requests.request(verb, self.url + path, headers=LATEST, timeout=REQUEST_TIMEOUT,
-                                **kwargs)
+        return requests.request(verb, self.url + path, headers=dict(LATEST, **GOOD_AUTH),
+                                timeout=REQUEST_TIMEOUT, **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -205,7 +225,7 @@ def api_schema(anvil_live):
     """The live document, as schemathesis loads it, steered towards the enrolled nodes."""
     config = schemathesis.Config.from_dict({'request-timeout': REQUEST_TIMEOUT})
     schema = schemathesis.openapi.from_url(anvil_live.url + '/v1/openapi.json', config=config,
-                                           timeout=REQUEST_TIMEOUT)
+                                           timeout=REQUEST_TIMEOUT, headers=GOOD_AUTH)
     schema.hook('flatmap_path_parameters')(_path_parameters)
     schema.hook('flatmap_query')(_query)
     schema.hook('flatmap_body')(_body)
@@ -225,6 +245,16 @@ def _check_inner_fault(response):
         assert sorted(inner) == ['debuginfo', 'faultcode', 'faultstring'], inner
         assert inner['faultcode'] == ('Client' if response.status_code < 500 else 'Server')
         assert isinstance(inner['faultstring'], str) and inner['debuginfo'] is None
+
+
+def _with_credentials(headers, credentials, wrong):
+    headers = {k: v for k, v in (headers or {}).items() if k.lower() != 'authorization'}
+    if credentials == 'good':
+        headers.update(GOOD_AUTH)
+    elif credentials == 'wrong':
+        token = base64.b64encode(('%s:%s' % (INTRUDER, wrong)).encode()).decode()
+        headers['Authorization'] = 'Basic ' + token
+    return headers
 
 
 # The operations of the packaged document (the unit tests check it is the one served).
@@ -248,11 +278,13 @@ def test_fuzz(api_schema, path, verb):
     @hypothesis.settings(max_examples=MAX_EXAMPLES, database=None,
                          deadline=None, suppress_health_check=list(hypothesis.HealthCheck),
                          phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
-    @hypothesis.given(case=cases, latest=st.integers(0, 3))
-    def call(case, latest):
+    @hypothesis.given(case=cases, latest=st.integers(0, 3), credentials=_CREDENTIALS,
+                      wrong=st.text(max_size=12))
+    def call(case, latest, credentials, wrong):
         if latest:  # mostly the latest version (names, every field), sometimes as generated
             case.headers = dict(case.headers or {}, **LATEST)
             case.headers.pop('OpenStack-API-Version', None)
+        case.headers = _with_credentials(case.headers, credentials, wrong)
         try:
             response = case.call_and_validate(checks=CHECKS, timeout=REQUEST_TIMEOUT)
         except requests.Timeout:
@@ -279,7 +311,7 @@ def test_fuzz_did_real_work_and_left_no_node_reserved(anvil_live):
         'only %d of %d operations fuzzed within the %s s budget' % (len(ran), len(OPERATIONS),
                                                                    BUDGET))
     assert not any(code >= 500 for code in statuses)
-    for code in (200, 400, 404, 406):
+    for code in (200, 400, 401, 404, 406):
         assert statuses[code] > 0, 'no %s answer in the whole run: %s' % (code, statuses)
     for op, code in ((('POST', '/v1/nodes/{node_ident}/vendor_passthru/{method_name}'), 202),
                      (('GET', '/v1/nodes/{node_ident}/vendor_passthru'), 200),

@@ -5,8 +5,7 @@ import base64
 import bcrypt
 import pytest
 
-from anvil.api import app as api_app
-from anvil.api import http_basic, node_routes
+from anvil.api import http_basic
 from anvil.db import history
 from tests.polling import wait_for
 from tests.unit.conftest import LATEST
@@ -15,22 +14,6 @@ from tests.unit.conftest import LATEST
 def _basic(user, password):
     token = base64.b64encode(('%s:%s' % (user, password)).encode()).decode()
     return {'Authorization': 'Basic ' + token, **LATEST}
-
-
-@pytest.fixture
-def htpasswd(tmp_path):
-    path = tmp_path / 'htpasswd'
-    hashed = bcrypt.hashpw(b's3cret-pw', bcrypt.gensalt(4)).decode()
-    path.write_text('# users\nalice:%s\nbob:{SHA}notbcrypt\n' % hashed)
-    return path
-
-
-@pytest.fixture
-def basic_client(conductor_api, conf, htpasswd):
-    conf.set_override('auth_strategy', 'http_basic')
-    conf.set_override('http_basic_auth_user_file', str(htpasswd))
-    node_routes.clear()
-    return api_app.create_app(conductor_api).test_client()
 
 
 @pytest.mark.parametrize('headers', [

@@ -564,6 +564,8 @@ def test_an_undocumented_verb_is_405_with_the_documented_ones_allowed(client, pa
 #: Statuses the unit tests cannot provoke with fake-hardware: no fake method fails
 #: inside the driver (DriverOperationError is exercised by the redfish functional tests).
 UNREACHABLE = {'500'}
+#: 401 and 403 need an authenticating app or a refusing policy: their own tests below.
+AUTH_STATUSES = {'401', '403'}
 
 
 def _fake_verbs(client, url):
@@ -589,7 +591,7 @@ def test_every_documented_status_is_exercised():
                   for s in DOC['paths'][p][v]['responses']}
     exercised = {(c.path, c.verb, str(c.status)) for c in CASES}
     missing = sorted(d for d in documented - exercised
-                     if d[2] not in UNREACHABLE
+                     if d[2] not in UNREACHABLE | AUTH_STATUSES
                      and not (d[1] != 'post' and '/vendor_passthru' in d[0]
                               and not d[0].endswith('/methods')))
     assert not missing, missing
@@ -598,3 +600,46 @@ def test_every_documented_status_is_exercised():
         if '/vendor_passthru' in path and not path.endswith('/methods') and \
                 status in ('400', '404', '406'):
             assert (path, verb, status) in exercised, (path, verb, status)
+
+
+# -- 401 and 403, on an app that authenticates and a policy that refuses -----------------
+
+#: Sample values that reach each operation's policy check (a node and a method that exist).
+_REACHABLE = {'node_ident': 'fake1', 'driver_name': 'fake-hardware',
+              'method_name': 'third_method_sync', 'hostname': 'sample', 'event_uuid': NO_UUID}
+
+
+def _url(path):
+    url = re.sub(r'\{([^}]+)\}', lambda m: _REACHABLE[m.group(1)], path)
+    return url + '?method=third_method_sync' if url.endswith('/vendor_passthru') else url
+
+
+def _documenting(status):
+    return [(p, v) for p, v in operations() if status in DOC['paths'][p][v]['responses']]
+
+
+def test_every_operation_without_credentials_is_401_as_documented(basic_client):
+    for path, verb in operations():
+        resp = basic_client.open(_url(path), method=verb.upper(), headers=LATEST)
+        if path in ('/', '/v1'):
+            assert resp.status_code == 200, path  # public
+            continue
+        assert resp.status_code == 401, (verb, path, resp.data[:300])
+        conforms(resp, path, verb)
+        assert resp.headers['WWW-Authenticate'].startswith('Basic realm=')
+
+
+def test_every_operation_the_policy_refuses_is_403_as_documented(client, node, conf, tmp_path):
+    from anvil.api import policy, policy_defaults
+    rules = [rule.name for rule in policy_defaults.list_rules()]
+    (tmp_path / 'deny.yaml').write_text(''.join('"%s": "!"\n' % name for name in rules))
+    conf.set_override('policy_file', str(tmp_path / 'deny.yaml'), group='oslo_policy')
+    policy.reset()
+    try:
+        for path, verb in _documenting('403'):
+            resp = client.open(_url(path), method=verb.upper(), headers=LATEST,
+                               json={} if verb in ('post', 'put', 'patch') else None)
+            assert resp.status_code == 403, (verb, path, resp.data[:300])
+            conforms(resp, path, verb)
+    finally:
+        policy.reset()
