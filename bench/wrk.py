@@ -24,15 +24,18 @@ def ensure_wrk():
     return path
 
 
-def run(url, verb, path, nodes, connections, duration, body=None, prefix='bench-', timeout=30):
+def run(url, verb, path, nodes, connections, duration, body=None, prefix='bench-', timeout=30,
+        header=''):
     """One wrk run: ``connections`` clients (a thread each) for ``duration`` seconds.
+
+    ``header``: one more request header, "Name: value" (credentials).
 
     Returns the dict of bench.lua (requests, codes, latency_us, ...) plus
     ``rps`` and ``non2xx`` ({code: count}), or raises with wrk's output.
     """
     argv = [ensure_wrk(), '-t', str(connections), '-c', str(connections),
             '-d', '%ds' % duration, '--timeout', '%ds' % timeout, '-s', LUA, url,
-            '--', verb, path, str(nodes), str(connections), prefix, body or '']
+            '--', verb, path, str(nodes), str(connections), prefix, body or '', header]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=duration + timeout + 30)
     for line in proc.stdout.splitlines():
         if line.startswith('BENCH_JSON '):

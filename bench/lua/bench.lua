@@ -1,6 +1,6 @@
 -- wrk script for anvil's benchmark: one request shape, spread over N nodes.
 --
---   wrk -t C -c C ... -s bench.lua URL -- VERB PATH NODES C PREFIX [BODY]
+--   wrk -t C -c C ... -s bench.lua URL -- VERB PATH NODES C PREFIX [BODY] [HEADER]
 --
 -- PATH may contain "{node}", replaced by node names PREFIX%05d (bench-00042). Run with as
 -- many threads as connections (-t C -c C): each thread has one connection,
@@ -39,6 +39,9 @@ function init(args)
    if body == "" then body = nil end
    headers = {["X-OpenStack-Ironic-API-Version"] = "latest"}
    if body then headers["Content-Type"] = "application/json" end
+   -- one extra "Name: value" header, e.g. credentials (bench/auth_cost.py)
+   local name, value = (args[7] or ""):match("^([^:]+):%s*(.*)$")
+   if name then headers[name] = value end
    index = id
    statuses = {}  -- flat tables only: wrk's thread:get() cannot copy nested ones
    started = nil
