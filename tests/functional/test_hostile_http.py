@@ -229,3 +229,37 @@ def test_clients_that_trickle_are_cut_at_the_deadline(server, node, where):
         for thread in threads:
             thread.join(MARGIN)
     assert_serving(server, node)
+
+
+# -- hostile JSON through the real servers -------------------------------------------
+
+def _nested(levels):
+    return b'[' * levels + b']' * levels
+
+
+HOSTILE_JSON = [
+    ('deep-array', _nested(2000), 400, 'nested 2000 deep; the limit is 32'),
+    ('NaN', b'{"bar": NaN}', 400, 'NaN is not a JSON number'),
+    ('Infinity', b'{"bar": Infinity}', 400, 'Infinity is not a JSON number'),
+    ('lone-surrogate', b'{"bar": "\\ud800"}', 400, 'unpaired surrogate'),
+    ('invalid-utf8', b'{"bar": "caf\xe9"}', 400, 'is not UTF-8'),
+    ('not-json', b'bar=meow', 400, 'not valid JSON'),
+    # a million keys is far past the body limit: refused unread
+    ('million-keys', b'{' + b','.join(b'"k%d":1' % i for i in range(1_000_000)) + b'}',
+     413, 'larger than %d bytes' % BODY_LIMIT),
+]
+
+
+@pytest.mark.parametrize('content_type', ['application/json', None, 'text/plain'],
+                         ids=['json', 'no-type', 'text'])
+@pytest.mark.parametrize('raw,status,message', [c[1:] for c in HOSTILE_JSON],
+                         ids=[c[0] for c in HOSTILE_JSON])
+def test_hostile_json_is_refused(server, node, raw, status, message, content_type):
+    headers = {'Content-Type': content_type}  # None: no Content-Type at all
+    resp = server.request('POST', '/v1/nodes/%s/vendor_passthru/third_method_sync'
+                          % node['uuid'], raw=raw, headers=headers)
+    if content_type is None:
+        assert 'Content-Type' not in resp.request.headers
+    assert resp.status_code == status, resp.text
+    assert message in json.loads(resp.json()['error_message'])['faultstring']
+    assert_serving(server, node)
