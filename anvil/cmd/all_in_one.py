@@ -8,7 +8,9 @@ in-process dispatcher (``[DEFAULT] rpc_transport = local``) or, if set to
 SIGTERM or Ctrl-C stops both cleanly.
 """
 
+import errno
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -49,27 +51,25 @@ def main(argv=None):
     from anvil.conductor.service import ConductorService
     from anvil.db import migration
 
+    # listen first: a second anvil on the same port stops here, before it
+    # touches the database or registers its conductor
+    server = _listening_server(ssl_adapter)
     migration.upgrade()
     conductor = ConductorService(rpc_server=CONF.rpc_transport == 'oslo')
     conductor.start()
     client = None
     if CONF.rpc_transport == 'local':
         client = local_rpc.LocalClient(conductor.manager)
-    app = common.build_api_app(rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
-    server = wsgi.Server((CONF.api.host_ip, CONF.api.port), app,
-                         numthreads=CONF.api.api_threads, server_name='anvil')
-    server.ssl_adapter = ssl_adapter
-    # cheroot's defaults accept headers of any size, and wait 10 s per read
-    server.max_request_header_size = MAX_REQUEST_HEADER_SIZE
-    server.timeout = CONF.api.request_read_timeout
-    server.prepare()
+    server.wsgi_app = common.build_api_app(
+        rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
     thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')
     thread.start()
     url = '%s://%s:%s' % ('https' if ssl_adapter else 'http', CONF.api.host_ip,
                           server.bind_addr[1])
     print('anvil is running at %s  (database: %s)\n'
-          'Try: OS_AUTH_TYPE=none OS_ENDPOINT=%s baremetal driver list\n'
-          'Stop with Ctrl-C.' % (url, CONF.database.connection, url), flush=True)
+          'Try: OS_AUTH_TYPE=none OS_ENDPOINT=%s %s driver list\n'
+          'Stop with Ctrl-C.' % (url, CONF.database.connection, url, _baremetal_cli()),
+          flush=True)
     signal.sigwait(_STOP_SIGNALS)
     LOG.info('Stopping anvil')
     server.stop()
@@ -79,6 +79,38 @@ def main(argv=None):
         # end them with the process rather than let them run unlocked.
         os._exit(1)
     return 0
+
+
+def _listening_server(ssl_adapter):
+    """cheroot, bound to ``[api] host_ip:port`` (the app is set later).
+
+    Exits with one line when the address cannot be had (another anvil on it).
+    """
+    server = wsgi.Server((CONF.api.host_ip, CONF.api.port), None,
+                         numthreads=CONF.api.api_threads, server_name='anvil')
+    server.ssl_adapter = ssl_adapter
+    # cheroot's defaults accept headers of any size, and wait 10 s per read
+    server.max_request_header_size = MAX_REQUEST_HEADER_SIZE
+    server.timeout = CONF.api.request_read_timeout
+    try:
+        server.prepare()
+    except OSError as exc:
+        # cheroot folds the errno into its own message
+        in_use = '[Errno %d]' % errno.EADDRINUSE in str(exc)
+        sys.exit('anvil: cannot listen on %s:%s (%s). %s' % (
+            CONF.api.host_ip, CONF.api.port,
+            os.strerror(errno.EADDRINUSE) if in_use else exc,
+            'Is another anvil running? Stop it, or set [api] port.' if in_use else ''))
+    return server
+
+
+def _baremetal_cli():
+    """How to run the ``baremetal`` CLI installed beside anvil (in .venv, say)."""
+    beside = os.path.join(os.path.dirname(sys.executable), 'baremetal')
+    if not os.path.exists(beside) or shutil.which('baremetal') == beside:
+        return 'baremetal'
+    relative = os.path.relpath(beside)
+    return relative if not relative.startswith('..') else beside
 
 
 if __name__ == '__main__':

@@ -10,13 +10,14 @@ oslo``).
 
 import os
 import re
+import subprocess
 
 import pytest
 
 from anvil.db import migration
 from tests.functional import services
 from tests.functional.all_in_one import running_all_in_one
-from tests.functional.deployment import error_text, wait_for
+from tests.functional.deployment import BIN, error_text, wait_for
 
 # Every node method of the fake driver first sleeps [fake] vendor_delay.
 SLOW = {'fake': {'vendor_delay': '3'}}
@@ -75,6 +76,28 @@ def test_fresh_state_path_is_created_and_migrated(aio):
     assert {'nodes', 'conductors', 'node_history', 'vendor_methods'} <= tables
     assert re.search(r'Running upgrade [0-9a-f]* *-> %s' % migration.head(), aio.process.log())
     assert aio.query('SELECT online FROM conductors WHERE hostname = ?', aio.host) == [(1,)]
+
+
+def test_a_second_anvil_on_the_same_port_says_so_in_one_line(aio):
+    """Same config (port, state_path, host): it exits at once, and leaves the first
+    one serving with its conductor alive."""
+    proc = subprocess.run([os.path.join(BIN, 'anvil'), '--config-file',
+                           aio.config_path('anvil')], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        'anvil: cannot listen on 127.0.0.1:%d (Address already in use)' % aio.port), proc.stderr
+    assert 'Traceback' not in proc.stdout + proc.stderr
+    assert aio.get('/v1').status_code == 200
+    assert aio.conductor_alive(aio.host)
+    assert aio.query('SELECT online FROM conductors WHERE hostname = ?', aio.host) == [(1,)]
+
+
+def test_the_start_banner_names_the_cli_that_is_installed(aio):
+    banner = aio.process.log()
+    assert 'OS_ENDPOINT=%s %s driver list' % (aio.url, os.path.relpath(
+        os.path.join(BIN, 'baremetal'))) in banner, banner[:2000]
 
 
 def test_passthru_over_http_with_local_dispatcher(aio):
