@@ -7,10 +7,10 @@ test:           ## install and run lint + all tests
 	tools/run-tests.sh
 
 unit:
-	tools/venv.sh && .venv/bin/python -m pytest tests/unit -q
+	tools/venv.sh && .venv/bin/python -m pytest tests/unit -q -rs
 
 functional:
-	tools/venv.sh && tools/keystone-venv.sh && .venv/bin/python -m pytest tests/functional -q
+	tools/venv.sh && tools/keystone-venv.sh && .venv/bin/python -m pytest tests/functional -q -rs
 
 lint:
 	tools/venv.sh && .venv/bin/ruff check anvil tests tools bench

@@ -8,5 +8,5 @@ tools/venv.sh
 tools/ci-packages.sh
 tools/keystone-venv.sh  # the real Keystone of the functional auth tests
 .venv/bin/ruff check anvil tests tools bench
-.venv/bin/python -m pytest tests/unit -q "$@"
-.venv/bin/python -m pytest tests/functional -q "$@"
+.venv/bin/python -m pytest tests/unit -q -rs "$@"
+.venv/bin/python -m pytest tests/functional -q -rs "$@"

@@ -39,7 +39,12 @@ def main(argv=None):
     # main thread blocked on a lock: SIGTERM could go unnoticed.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     CONF.set_default('auth_strategy', 'noauth')  # the embedded setup, on loopback
-    common.parse_args(argv, prog='anvil')
+    common.parse_args(
+        argv, prog='anvil',
+        description='All of anvil in one process: the API on 127.0.0.1:6385 and one '
+                    'conductor, on SQLite under state_path, without authentication.',
+        first_options='Changed first: [api] host_ip, port; [DEFAULT] state_path; '
+                      '[database] connection (another database).')
     from anvil.api import authentication
     authentication.warn_if_open(CONF.api.host_ip)
     try:

@@ -52,7 +52,12 @@ def gunicorn_options():
 
 
 def main(argv=None):
-    common.parse_args(argv, prog='anvil-api')
+    common.parse_args(
+        argv, prog='anvil-api',
+        description='The anvil API (Ironic-compatible HTTP) under gunicorn; it '
+                    'forwards vendor passthru calls to the conductors over RabbitMQ.',
+        first_options='Changed first: [api] host_ip, port, api_workers; [DEFAULT] '
+                      'transport_url, auth_strategy; [database] connection.')
     from anvil.api import authentication
     authentication.warn_if_open(CONF.api.host_ip)
     try:

@@ -4,6 +4,7 @@ Console scripts select oslo.service's threading backend before importing
 this module (see ``anvil/cmd/__init__.py``).
 """
 
+import importlib.metadata
 import os
 import sys
 
@@ -17,8 +18,18 @@ _DEFAULT_CONFIG = '/etc/anvil/anvil.conf'
 log.register_options(CONF)
 
 
-def parse_args(argv=None, prog=None):
-    """Parse ``--config-file`` & co.; default config files from env or /etc/anvil."""
+_WHERE_OPTIONS_ARE = (
+    'Options are read from the files given with --config-file (default: '
+    '$ANVIL_CONFIG_FILE, else /etc/anvil/anvil.conf if it exists); every option is '
+    'described in etc/anvil/anvil.conf.sample. ')
+
+
+def parse_args(argv=None, prog=None, description=None, first_options=''):
+    """Parse ``--config-file`` & co.; default config files from env or /etc/anvil.
+
+    ``description`` and ``first_options`` (the options a user changes first)
+    make the command's ``--help``; ``--version`` prints anvil's version.
+    """
     argv = sys.argv[1:] if argv is None else argv
     default_files = []
     env_file = os.environ.get('ANVIL_CONFIG_FILE')
@@ -26,11 +37,20 @@ def parse_args(argv=None, prog=None):
         default_files = [env_file]
     elif os.path.exists(_DEFAULT_CONFIG):
         default_files = [_DEFAULT_CONFIG]
-    CONF(argv, project='anvil', prog=prog, default_config_files=default_files)
+    CONF(argv, project='anvil', prog=prog, default_config_files=default_files,
+         version=_version(), description=description,
+         epilog=_WHERE_OPTIONS_ARE + first_options)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'oslo_messaging=WARNING', 'sushy=WARNING', 'werkzeug=WARNING', 'cheroot=WARNING',
         'alembic.runtime.plugins=WARNING'])
     log.setup(CONF, 'anvil')
+
+
+def _version():
+    try:
+        return importlib.metadata.version('anvil')
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        return 'unknown'
 
 
 def build_api_app(conductor_api=None):

@@ -14,7 +14,13 @@ from anvil.common.config import CONF
 
 
 def main(argv=None):
-    common.parse_args(argv, prog='anvil-conductor')
+    common.parse_args(
+        argv, prog='anvil-conductor',
+        description='One anvil conductor: it owns a share of the nodes, takes their '
+                    'locks and runs their drivers\' vendor methods.',
+        first_options='Changed first: [DEFAULT] host, transport_url, '
+                      'enabled_hardware_types; [database] connection; [conductor] '
+                      'conductor_group.')
     from anvil.conductor.service import ConductorService
     launcher = service.launch(CONF, ConductorService(), workers=1, restart_method='mutate')
     launcher.wait()

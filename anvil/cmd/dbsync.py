@@ -17,8 +17,12 @@ def _add_commands(subparsers):
 
 
 def main(argv=None):
-    CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands))
-    common.parse_args(argv, prog='anvil-dbsync')
+    CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands, title='commands',
+                                              help='what to do with the schema'))
+    common.parse_args(
+        argv, prog='anvil-dbsync',
+        description='Create or upgrade the database schema of anvil.',
+        first_options='Changed first: [database] connection.')
     from anvil.db import migration
     command = CONF.command.name
     if command == 'upgrade':
