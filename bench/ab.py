@@ -104,6 +104,7 @@ def main(argv=None):
     finally:
         for dep, database in started:
             dep.stop()
+            dep.delete_queues()
             database.drop()
         shutil.rmtree(workdir, ignore_errors=True)
     print('%-16s %22s %22s %18s' % ('scenario', 'A req/s | p50 ms', 'B req/s | p50 ms',

@@ -146,6 +146,7 @@ def main(argv=None):
             if own is not None:
                 own.stop()
         dep.stop()
+        dep.delete_queues()
         database.drop()
         keystone.stop()
         shutil.rmtree(workdir, ignore_errors=True)

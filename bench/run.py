@@ -87,6 +87,7 @@ class Bench:
         for name, stop in (('floor', self.floor and self.floor.stop),
                            ('all-in-one', self.aio and self.aio.stop),
                            ('deployment', self.dep and self.dep.stop),
+                           ('queues', self.dep and self.dep.delete_queues),
                            ('database', self.database and self.database.drop)):
             if stop:
                 try:

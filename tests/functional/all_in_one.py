@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import uuid
 
+from tests.functional import services
 from tests.functional.deployment import BIN, Deployment, Process, wait_for, write_config
 
 
@@ -51,6 +52,7 @@ class AllInOne(Deployment):
     def start(self):
         """Start and wait until ``/v1`` answers and the conductor serves fake-hardware."""
         self.starts += 1
+        services.QUEUES_MADE.add('%s.%s' % (self.topic, self.host))
         path = write_config(self.config_path('anvil'), self.sections())
         self.process = Process('anvil', [os.path.join(BIN, 'anvil'), '--config-file', path],
                                os.path.join(self.workdir, 'anvil.log')).start()

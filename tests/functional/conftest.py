@@ -16,6 +16,20 @@ def secret_scan(tmp_path_factory):
     secrets.check(tmp_path_factory.getbasetemp())
 
 
+@pytest.fixture(scope='session', autouse=True)
+def broker_left_clean():
+    """After the last test: the RPC queues the deployments made are gone.
+
+    oslo.messaging's topic and host queues never expire (its reply and fanout
+    queues do, after [oslo_messaging_rabbit] rabbit_transient_queues_ttl).
+    """
+    yield
+    if services.QUEUES_MADE and services.rabbit_reachable():
+        services.delete_queues(services.QUEUES_MADE)
+        left = [q for q in services.QUEUES_MADE if services.queue_consumers(q) is not None]
+        assert not left, 'queues still on the broker: %s' % left
+
+
 @pytest.fixture(scope='module')
 def pg_database():
     database = services.postgres_database()
@@ -37,6 +51,7 @@ def deployment(tmp_path_factory, pg_database):
         raise
     yield dep
     dep.stop()
+    dep.delete_queues()
 
 
 @pytest.fixture(scope='module')

@@ -98,6 +98,7 @@ class Deployment:
                                 for i in range(conductors)]
         self.conductors = {}
         self.api = None
+        services.QUEUES_MADE.add(self.topic)
 
     def use_tls(self, ca_file):
         """Speak https to the API and verify it with ``ca_file`` (before ``start``).
@@ -138,6 +139,7 @@ class Deployment:
                        check=True, capture_output=True, timeout=120)
 
     def start_conductor(self, name):
+        services.QUEUES_MADE.add('%s.%s' % (self.topic, name))
         path = write_config(self.config_path(name), self.sections(host=name))
         proc = Process(name, [os.path.join(BIN, 'anvil-conductor'), '--config-file', path],
                        os.path.join(self.workdir, '%s.log' % name)).start()
@@ -164,6 +166,16 @@ class Deployment:
         for proc in list(self.conductors.values()) + [self.api]:
             if proc is not None:
                 proc.stop()
+
+    def delete_queues(self):
+        """Delete this deployment's RPC queues (after its processes are gone)."""
+        names = {q for q in services.QUEUES_MADE if q == self.topic
+                 or q.startswith(self.topic + '.')}
+        if self.rabbit_url:
+            delete_count = services.delete_queues(names)
+            services.QUEUES_MADE.difference_update(names)
+            return delete_count
+        return 0
 
     def logs(self):
         procs = list(self.conductors.values()) + ([self.api] if self.api else [])
@@ -310,4 +322,5 @@ def running_deployment(workdir, extra=None, conductors=2, cls=None, **attributes
             if proc is not None:  # all at once: each conductor takes seconds to stop
                 proc.send_signal(signal.SIGTERM)
         dep.stop()
+        dep.delete_queues()
         database.drop()

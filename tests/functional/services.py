@@ -46,6 +46,10 @@ def require_rabbit():
     require('RabbitMQ', RABBIT_URL, 5672)
 
 
+def rabbit_reachable():
+    return _reachable(RABBIT_URL, 5672)
+
+
 class TemporaryDatabase:
     """A database of its own for one test run, dropped at the end."""
 
@@ -85,6 +89,23 @@ def mysql_database():
 def amqp_channel():
     with kombu.Connection(RABBIT_URL.replace('rabbit://', 'amqp://', 1)) as conn:
         yield conn.channel()
+
+
+#: The RPC queues the tests' deployments made (topic and topic.host): they have no
+#: expiry, so the session deletes them at its end (tests/functional/conftest.py).
+QUEUES_MADE = set()
+
+
+def delete_queues(names):
+    """Delete RabbitMQ queues by name (a missing one is fine); returns how many existed."""
+    existed = 0
+    for name in sorted(names):
+        if queue_consumers(name) is None:
+            continue
+        existed += 1
+        with amqp_channel() as channel:
+            channel.queue_delete(name)
+    return existed
 
 
 def queue_consumers(queue):
