@@ -46,16 +46,17 @@ def write_config(path, sections):
 
 
 class Process:
-    def __init__(self, name, argv, log_path):
+    def __init__(self, name, argv, log_path, env=None):
         self.name = name
         self.argv = argv
         self.log_path = log_path
+        self.env = env  # None: this process's environment
         self.popen = None
 
     def start(self):
         log = open(self.log_path, 'ab')
         self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+                                      start_new_session=True, env=self.env)
         log.close()
         return self
 
@@ -85,6 +86,7 @@ class Deployment:
     """anvil-api + conductors on RabbitMQ and a database URL, in ``workdir``."""
 
     ca_file = None  # set by use_tls: the CA that verifies the API's certificate
+    conductor_env = None  # {name: value} added to the conductors' environment
 
     def __init__(self, workdir, db_url, rabbit_url, conductors=2, extra=None):
         self.workdir = str(workdir)
@@ -141,8 +143,9 @@ class Deployment:
     def start_conductor(self, name):
         services.QUEUES_MADE.add('%s.%s' % (self.topic, name))
         path = write_config(self.config_path(name), self.sections(host=name))
+        env = dict(os.environ, **self.conductor_env) if self.conductor_env else None
         proc = Process(name, [os.path.join(BIN, 'anvil-conductor'), '--config-file', path],
-                       os.path.join(self.workdir, '%s.log' % name)).start()
+                       os.path.join(self.workdir, '%s.log' % name), env=env).start()
         self.conductors[name] = proc
         return proc
 

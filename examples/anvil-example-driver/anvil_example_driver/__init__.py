@@ -1,0 +1,1 @@
+"""An example hardware type for anvil (see docs/driver-guide.md)."""
