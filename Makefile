@@ -13,7 +13,7 @@ functional:
 	tools/venv.sh && tools/keystone-venv.sh && .venv/bin/python -m pytest tests/functional -q -rs
 
 lint:
-	tools/venv.sh && .venv/bin/ruff check anvil tests tools bench
+	tools/venv.sh && .venv/bin/ruff check anvil tests tools bench examples
 
 sample-config:  ## regenerate etc/anvil/anvil.conf.sample
 	tools/venv.sh && .venv/bin/oslo-config-generator --config-file tools/config-generator.conf

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 tools/venv.sh
 tools/ci-packages.sh
 tools/keystone-venv.sh  # the real Keystone of the functional auth tests
-.venv/bin/ruff check anvil tests tools bench
+.venv/bin/ruff check anvil tests tools bench examples
 .venv/bin/python -m pytest tests/unit -q -rs "$@"
 .venv/bin/python -m pytest tests/functional -q -rs "$@"
