@@ -1,9 +1,9 @@
 """Fixtures for DB tests on real servers: import them into a test module
 (``from tests.functional.db_fixtures import db_fixture, server_db_fixture``).
 
-``server_db`` is one migrated database per server (PostgreSQL, MariaDB) for
-the module; ``db`` points anvil's engine at it and empties its tables after
-each test.
+``server_db`` is one migrated database per backend (SQLite, PostgreSQL,
+MariaDB) for the module, its backend in ``kind``; ``db`` points anvil's engine
+at it and empties its tables after each test.
 """
 
 import pytest
@@ -14,13 +14,15 @@ from anvil.db import engine as db_engine
 from anvil.db import migration, models
 from tests.functional import services
 
-SERVERS = {'postgresql': services.postgres_database, 'mysql': services.mysql_database}
+SERVERS = {'sqlite': services.sqlite_database, 'postgresql': services.postgres_database,
+           'mysql': services.mysql_database}
 
 
 @pytest.fixture(name='server_db', scope='module', params=sorted(SERVERS))
 def server_db_fixture(request):
-    """A database on a real server, migrated once for the module."""
+    """A database of each backend, migrated once for the module."""
     database = SERVERS[request.param]()
+    database.kind = request.param
     CONF.set_override('connection', database.url, group='database')
     db_engine.dispose()
     try:

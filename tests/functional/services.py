@@ -8,7 +8,9 @@ ANVIL_TEST_REQUIRE_SERVICES=1 (as .ci/run sets), where a missing one fails.
 
 import contextlib
 import os
+import shutil
 import socket
+import tempfile
 import urllib.parse
 import uuid
 
@@ -73,6 +75,21 @@ class TemporaryDatabase:
             else:
                 conn.exec_driver_sql('DROP DATABASE IF EXISTS %s' % self.name)
         self._admin.dispose()
+
+
+class SqliteFile:
+    """A SQLite database file of its own, in the role of a server's TemporaryDatabase."""
+
+    def __init__(self):
+        self._dir = tempfile.mkdtemp(prefix='anvil-sqlite-')
+        self.url = 'sqlite:///%s/anvil.sqlite' % self._dir
+
+    def drop(self):
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def sqlite_database():
+    return SqliteFile()
 
 
 def postgres_database():

@@ -1,4 +1,4 @@
-"""The schema alembic builds on PostgreSQL and MariaDB is exactly the models'.
+"""The schema alembic builds on SQLite, PostgreSQL and MariaDB is exactly the models'.
 
 Each test gets a database of its own, migrated from empty; the comparison is
 tests/schema_compare.py (oslo.db's ModelsMigrationsSync rules).
@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from anvil.db import engine as db_engine
 from anvil.db import migration
 from tests import schema_compare
-from tests.functional import services
-
-_SERVERS = {'postgresql': services.postgres_database, 'mysql': services.mysql_database}
+from tests.functional.db_fixtures import SERVERS as _SERVERS
 
 
 def _migrate(conf, kind):
@@ -45,6 +43,10 @@ def _diff(metadata=None):
 
 def test_migrations_match_models(migrated):
     assert _diff() == []
+
+
+def test_copy_of_models_matches(migrated):
+    assert _diff(schema_compare._copy()) == []
 
 
 @pytest.mark.parametrize('mutation', sorted(schema_compare.MUTATIONS))

@@ -1,10 +1,6 @@
-"""Helpers for API tests: Ironic's error body, history polling."""
+"""Helpers for API tests: version headers, Ironic's error body."""
 
 import json
-
-from anvil.db import api as db_api
-from anvil.db import history
-from tests.polling import wait_for
 
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
 
@@ -23,13 +19,3 @@ def fault(resp):
     assert inner['debuginfo'] is None
     return inner['faultstring']
 
-
-def events(node_uuid):
-    """The node's history events (oldest first)."""
-    return history.list_events(db_api.get_node(node_uuid)['id'])
-
-
-def wait_for_event(node_uuid, text, timeout=5.0):
-    """The first event whose text contains ``text``, polling until it appears."""
-    return wait_for(lambda: next((e for e in events(node_uuid) if text in e['event']), None),
-                    timeout)

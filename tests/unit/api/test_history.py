@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.unit.api.helpers import LATEST, fault, version, wait_for_event
+from tests.unit.api.helpers import LATEST, fault, version
+from tests.unit.history_events import wait_for_event
 
 LIST_KEYS = {'uuid', 'created_at', 'severity', 'event', 'request_id', 'links'}
 

@@ -24,7 +24,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from anvil.api import app as api_app
 from anvil.api import microversion, openapi
 from anvil.db import api as db_api
-from tests.unit.api.helpers import LATEST, version, wait_for_event
+from tests.unit.api.helpers import LATEST, version
+from tests.unit.history_events import wait_for_event
 
 DOC = openapi.document()
 VERBS = ('get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace')

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from anvil.db import api as db_api
-from tests.unit.api.helpers import LATEST, wait_for_event
+from tests.unit.api.helpers import LATEST
+from tests.unit.history_events import wait_for_event
 
 NODE_URL = '/v1/nodes/fake1/vendor_passthru'
 DRIVER_URL = '/v1/drivers/fake-hardware/vendor_passthru'

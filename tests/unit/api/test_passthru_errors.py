@@ -3,7 +3,8 @@
 import pytest
 
 from anvil.api import app as api_app
-from tests.unit.api.helpers import LATEST, events, fault
+from tests.unit.api.helpers import LATEST, fault
+from tests.unit.history_events import events
 
 NODE_URL = '/v1/nodes/fake1/vendor_passthru'
 DRIVER_URL = '/v1/drivers/fake-hardware/vendor_passthru'

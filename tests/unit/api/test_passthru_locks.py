@@ -6,7 +6,9 @@ import time
 import pytest
 
 from anvil.db import api as db_api
-from tests.unit.api.helpers import LATEST, events, fault, wait_for, wait_for_event
+from tests.polling import wait_for
+from tests.unit.api.helpers import LATEST, fault
+from tests.unit.history_events import events, wait_for_event
 
 NODE_URL = '/v1/nodes/fake1/vendor_passthru'
 

@@ -12,7 +12,8 @@ import pytest
 from anvil.api import json_body
 from anvil.common import exception
 from anvil.db import api as db_api
-from tests.unit.api.helpers import LATEST, events, fault
+from tests.unit.api.helpers import LATEST, fault
+from tests.unit.history_events import events
 
 SYNC = '/v1/nodes/fake1/vendor_passthru/third_method_sync'
 ASYNC = '/v1/nodes/fake1/vendor_passthru/second_method'

@@ -9,7 +9,8 @@ from anvil.common import exception
 from anvil.conductor import async_outcome
 from anvil.db import api as db_api
 from anvil.db import history
-from tests.unit.conductor.helpers import event_texts, wait_for, wait_for_event
+from tests.polling import wait_for
+from tests.unit.history_events import event_texts, wait_for_event
 
 OK = {'bar': 'kazoo'}
 

@@ -8,7 +8,7 @@ from anvil.common import exception, local_rpc
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
 from tests.unit.api.helpers import LATEST, fault
-from tests.unit.conductor.helpers import wait_for_event
+from tests.unit.history_events import wait_for_event
 
 
 def _conductor_row(host='test-host'):

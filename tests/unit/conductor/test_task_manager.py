@@ -9,7 +9,7 @@ from anvil.common import exception
 from anvil.conductor.task_manager import LocalQueue, LockManager
 from anvil.db import api as db_api
 from anvil.db import history
-from tests.unit.conductor.helpers import wait_for
+from tests.polling import wait_for
 
 
 def _in_thread(target):

@@ -1,4 +1,7 @@
-"""reserve_node / release_node semantics, one thread (races: test_reservation_race.py)."""
+"""reserve_node / release_node semantics, one thread.
+
+Races: tests/functional/test_db_reservations.py, on every backend.
+"""
 
 import pytest
 
