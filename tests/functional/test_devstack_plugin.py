@@ -16,8 +16,13 @@ import time
 import pytest
 
 from tests.functional import secrets, services
-from tests.functional.deployment import wait_for
-from tests.functional.devstack_harness import DevstackHarness, reap, reaping_orphans, running
+from tests.functional.devstack_harness import (
+    DevstackHarness,
+    exercise,
+    reap,
+    reaping_orphans,
+    running,
+)
 
 PASSWORD = secrets.register('devstack-Admin-pa55word', 'devstack ADMIN_PASSWORD')
 
@@ -30,15 +35,6 @@ def _require_servers():
 def _ok(completed):
     assert completed.returncode == 0, completed.stdout + getattr(completed, 'stderr', '')
     return completed.stdout
-
-
-def _outcome(harness, node, method):
-    """The node's history event saying how ``method`` ended, once there is one."""
-    def ended():
-        events = _ok(harness.cli('node', 'history', 'list', node, '-f', 'value', '-c', 'event'))
-        return next((event for event in events.splitlines()
-                     if method in event and ('succeeded' in event or 'failed' in event)), None)
-    return wait_for(ended, 30, 0.2, what='outcome of %s on %s' % (method, node))
 
 
 def _port_open(port):
@@ -65,22 +61,6 @@ def _check_configuration(harness):
     assert test_env['ANVIL_TEST_PG_URL'].startswith('postgresql://')
 
 
-def _exercise(harness):
-    """Enroll and call through the CLI; the seconds from ``started`` to the first answer."""
-    _ok(harness.cli('node', 'create', '--driver', 'fake-hardware', '--name', 'ds-fake'))
-    _ok(harness.cli('node', 'passthru', 'call', 'ds-fake', 'second_method',
-                    '--arg', 'bar=kazoo'))
-    answered = time.monotonic()
-    assert 'succeeded' in _outcome(harness, 'ds-fake', 'second_method')
-    names = _ok(harness.cli('node', 'list', '-f', 'value', '-c', 'Name')).split()
-    assert sorted(names) == ['anvil-redfish-1', 'anvil-redfish-2', 'ds-fake']
-    # the enrolled redfish node really reaches its emulated BMC
-    _ok(harness.cli('node', 'passthru', 'call', 'anvil-redfish-1', 'eject_vmedia'))
-    assert "succeeded: returned {'ejected': []}" in _outcome(harness, 'anvil-redfish-1',
-                                                            'eject_vmedia')
-    return answered
-
-
 def test_stack_passthru_unstack_clean(tmp_path, record_property):
     _require_servers()
     harness = DevstackHarness(tmp_path, PASSWORD)
@@ -92,7 +72,7 @@ def test_stack_passthru_unstack_clean(tmp_path, record_property):
             try:
                 _ok(stack)
                 assert sorted(pids) == ['anvil-api', 'anvil-cond', 'anvil-redfish']
-                seconds = _exercise(harness) - started
+                seconds = exercise(harness.target(), 'ds-fake') - started
                 record_property('stack_to_first_passthru_s', round(seconds, 1))
                 print('devstack harness: stack to first passthru answer %.1f s' % seconds)
                 _check_configuration(harness)

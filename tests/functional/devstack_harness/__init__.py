@@ -15,13 +15,14 @@ import contextlib
 import ctypes
 import os
 import subprocess
+import time
 import urllib.parse
 import uuid
 
 import sqlalchemy as sa
 
 from tests.functional import services
-from tests.functional.deployment import BIN, free_port
+from tests.functional.deployment import BIN, free_port, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -92,14 +93,9 @@ class DevstackHarness:
                     found[service] = int(f.read())
         return found
 
-    def cli(self, *args, timeout=120):
-        """The real ``baremetal`` CLI with the plugin's http_basic credentials."""
-        env = dict(os.environ, OS_AUTH_TYPE='http_basic', OS_ENDPOINT=self.url,
-                   OS_USERNAME='admin', OS_PASSWORD=self.password)
-        for key in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_TOKEN'):
-            env.pop(key, None)
-        return subprocess.run([os.path.join(BIN, 'baremetal'), *args], env=env,
-                              capture_output=True, text=True, timeout=timeout)
+    def target(self):
+        """The anvil this harness stacks, for the CLI (http_basic, user admin)."""
+        return Target(self.url, password=self.password)
 
     def remove_server_state(self):
         """Drop the database and the RPC queues this run made (whatever state it is in)."""
@@ -122,6 +118,64 @@ class DevstackHarness:
                                     {'name': self.database}).first() is not None
         finally:
             engine.dispose()
+
+
+class Target:
+    """An anvil the plugin deployed, driven by the real ``baremetal`` CLI.
+
+    Credentials: a clouds.yaml ``cloud`` (Keystone) or http_basic ``user`` and
+    ``password``.
+    """
+
+    def __init__(self, url, cloud=None, user='admin', password=None):
+        self.url = url
+        self.cloud = cloud
+        self.user = user
+        self.password = password
+
+    def cli(self, *args, timeout=120):
+        env = dict(os.environ, OS_ENDPOINT=self.url)
+        for key in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_TOKEN', 'OS_AUTH_TYPE'):
+            env.pop(key, None)
+        if self.cloud:
+            env['OS_CLOUD'] = self.cloud
+        else:
+            env.update(OS_AUTH_TYPE='http_basic', OS_USERNAME=self.user,
+                       OS_PASSWORD=self.password)
+        return subprocess.run([os.path.join(BIN, 'baremetal'), *args], env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def ok(self, *args):
+        """The CLI's output; AssertionError with its errors when it exits non-zero."""
+        result = self.cli(*args)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def outcome(self, node, method):
+        """The node's history event telling how ``method`` ended, once there is one."""
+        def ended():
+            events = self.ok('node', 'history', 'list', node, '-f', 'value', '-c', 'event')
+            return next((event for event in events.splitlines() if method in event and (
+                'succeeded' in event or 'failed' in event)), None)
+        return wait_for(ended, 30, 0.2, what='outcome of %s on %s' % (method, node))
+
+
+def exercise(target, node):
+    """Enroll ``node`` (fake-hardware), call it, call a redfish node the plugin enrolled.
+
+    Returns time.monotonic() when the first passthru call was answered.
+    """
+    target.ok('node', 'create', '--driver', 'fake-hardware', '--name', node)
+    target.ok('node', 'passthru', 'call', node, 'second_method', '--arg', 'bar=kazoo')
+    answered = time.monotonic()
+    assert 'succeeded' in target.outcome(node, 'second_method')
+    names = set(target.ok('node', 'list', '-f', 'value', '-c', 'Name').split())
+    assert {'anvil-redfish-1', 'anvil-redfish-2', node} <= names, names
+    # an enrolled redfish node really reaches its emulated BMC
+    target.ok('node', 'passthru', 'call', 'anvil-redfish-1', 'eject_vmedia')
+    assert "succeeded: returned {'ejected': " in target.outcome('anvil-redfish-1',
+                                                               'eject_vmedia')
+    return answered
 
 
 def running(pid):
