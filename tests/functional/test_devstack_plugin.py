@@ -75,6 +75,8 @@ def test_stack_passthru_unstack_clean(tmp_path, record_property):
                 seconds = exercise(harness.target(), 'ds-fake') - started
                 record_property('stack_to_first_passthru_s', round(seconds, 1))
                 print('devstack harness: stack to first passthru answer %.1f s' % seconds)
+                print('\n'.join(line for line in stack.stdout.splitlines()
+                                if line.startswith('harness: ')))
                 _check_configuration(harness)
             finally:
                 unstack = harness.run('unstack')

@@ -18,6 +18,7 @@ source "$PLUGIN_DIR/settings"
 function run_phase {
     # shellcheck source=devstack/plugin.sh
     source "$PLUGIN_DIR/plugin.sh" "$@"
+    echo "harness: $* done at ${SECONDS} s"
 }
 
 case "$1" in
