@@ -198,6 +198,43 @@ function wait_for_service {
     done
 }
 
+# -- lib/keystone and the Keystone parts of functions-common -----------------
+# against a real Keystone (KEYSTONE_SERVICE_URI), as its bootstrap admin
+
+function _keystone_admin {
+    "$HARNESS_PYTHON" "$(dirname "${BASH_SOURCE[0]}")/keystone_admin.py" "$@"
+}
+
+# create_service_user <name> [role]
+function create_service_user {
+    _keystone_admin create-service-user "$1" "$SERVICE_PASSWORD" "$SERVICE_DOMAIN_NAME" \
+        "$SERVICE_PROJECT_NAME" "${2:-}" > /dev/null
+}
+
+# get_or_create_service <name> <type> <description>
+function get_or_create_service {
+    _keystone_admin get-or-create-service "$1" "$2" "$3"
+}
+
+# get_or_create_endpoint <service> <region> <publicurl>
+function get_or_create_endpoint {
+    _keystone_admin get-or-create-endpoint "$1" "$2" "$3"
+}
+
+# configure_keystone_authtoken_middleware <conf_file> <admin_user> [section]
+function configure_keystone_authtoken_middleware {
+    local file=$1 user=$2 section=${3:-keystone_authtoken}
+    iniset "$file" "$section" auth_type password
+    iniset "$file" "$section" interface public
+    iniset "$file" "$section" auth_url "$KEYSTONE_SERVICE_URI"
+    iniset "$file" "$section" username "$user"
+    iniset "$file" "$section" password "$SERVICE_PASSWORD"
+    iniset "$file" "$section" user_domain_name "$SERVICE_DOMAIN_NAME"
+    iniset "$file" "$section" project_name "$SERVICE_PROJECT_NAME"
+    iniset "$file" "$section" project_domain_name "$SERVICE_DOMAIN_NAME"
+    iniset "$file" "$section" www_authenticate_uri "$KEYSTONE_SERVICE_URI"
+}
+
 # -- the system -------------------------------------------------------------------
 
 # sudo: the harness runs as the owner of every file it touches
