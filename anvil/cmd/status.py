@@ -112,9 +112,16 @@ class Checks(upgradecheck.UpgradeCommands):
 
 def main(argv=None):
     from anvil.cmd import common  # registers logging options: not at import (tests)
-    return upgradecheck.main(CONF, project='anvil', upgrade_command=Checks(),
-                             argv=sys.argv[1:] if argv is None else argv,
-                             default_config_files=common.default_config_files())
+    upgradecheck.register_cli_options(CONF, Checks())
+    CONF.set_default('use_stderr', True)  # standard output is the report (--json)
+    common.parse_args(
+        argv, prog='anvil-status',
+        description='Check that this anvil deployment is ready to serve or to be '
+                    'upgraded: "anvil-status upgrade check [--json]".',
+        first_options='Changed first: [database] connection; [DEFAULT] '
+                      'enabled_hardware_types, auth_strategy.')
+    upgradecheck.CONF = CONF  # what upgradecheck.main does: --json reads it there
+    return upgradecheck.run(CONF)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 service, real files), and the command end to end in a process of its own.
 """
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -146,3 +147,15 @@ def test_command_exits_with_the_worst_result(tmp_path):
     assert code == 2
     assert results == {'Database schema': 2, 'Policy file': 0, 'Hardware types': 2,
                        'Live conductors': 2, 'No authentication': 0}
+
+
+def test_help_and_version():
+    env = {'PATH': '/usr/bin:/bin'}
+    helped = subprocess.run([sys.executable, '-m', 'anvil.cmd.status', '--help'],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert helped.returncode == 0, helped.stderr
+    assert 'ready to serve or to be upgraded' in helped.stdout
+    assert 'Changed first: ' in helped.stdout
+    version = subprocess.run([sys.executable, '-m', 'anvil.cmd.status', '--version'],
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert version.stdout.strip() == importlib.metadata.version('anvil')

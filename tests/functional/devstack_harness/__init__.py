@@ -50,6 +50,8 @@ class DevstackHarness:
         self.data_dir = os.path.join(self.workdir, 'data')
         self.service_dir = os.path.join(self.workdir, 'services')
         self.env = self._environment(settings)
+        # the session checks they are gone at its end (tests/functional/conftest.py)
+        services.QUEUES_MADE.update({self.topic, '%s.%s' % (self.topic, self.conductor)})
 
     def _environment(self, settings):
         pg = urllib.parse.urlparse(services.PG_URL)
@@ -112,9 +114,9 @@ class DevstackHarness:
                 conn.exec_driver_sql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % self.database)
         finally:
             engine.dispose()
-        with services.amqp_channel() as channel:
-            for queue in (self.topic, '%s.%s' % (self.topic, self.conductor)):
-                channel.queue_delete(queue)
+        queues = {self.topic, '%s.%s' % (self.topic, self.conductor)}
+        services.delete_queues(queues)
+        services.QUEUES_MADE.difference_update(queues)
 
     def database_exists(self):
         engine = sa.create_engine(services.PG_URL.rstrip('/') + '/postgres')
