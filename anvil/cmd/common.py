@@ -24,6 +24,14 @@ _WHERE_OPTIONS_ARE = (
     'described in etc/anvil/anvil.conf.sample. ')
 
 
+def default_config_files():
+    """$ANVIL_CONFIG_FILE, else /etc/anvil/anvil.conf if it exists, else none."""
+    env_file = os.environ.get('ANVIL_CONFIG_FILE')
+    if env_file:
+        return [env_file]
+    return [_DEFAULT_CONFIG] if os.path.exists(_DEFAULT_CONFIG) else []
+
+
 def parse_args(argv=None, prog=None, description=None, first_options=''):
     """Parse ``--config-file`` & co.; default config files from env or /etc/anvil.
 
@@ -31,13 +39,7 @@ def parse_args(argv=None, prog=None, description=None, first_options=''):
     make the command's ``--help``; ``--version`` prints anvil's version.
     """
     argv = sys.argv[1:] if argv is None else argv
-    default_files = []
-    env_file = os.environ.get('ANVIL_CONFIG_FILE')
-    if env_file:
-        default_files = [env_file]
-    elif os.path.exists(_DEFAULT_CONFIG):
-        default_files = [_DEFAULT_CONFIG]
-    CONF(argv, project='anvil', prog=prog, default_config_files=default_files,
+    CONF(argv, project='anvil', prog=prog, default_config_files=default_config_files(),
          version=_version(), description=description,
          epilog=_WHERE_OPTIONS_ARE + first_options)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
