@@ -19,6 +19,7 @@ from anvil.api import (
     node_history,
     nodes,
     passthru,
+    passthru_calls,
     root,
 )
 from anvil.api.access_log import wrap as with_access_log
@@ -57,7 +58,8 @@ def create_app(conductor_api=None):
     app.config['CONDUCTOR_API'] = conductor_api or rpcapi.ConductorAPI(
         hash_ring.TopologyCache())
     app.url_map.strict_slashes = False
-    for module in (root, nodes, passthru, drivers, conductors, node_history):
+    for module in (root, nodes, passthru, passthru_calls, drivers, conductors,
+                   node_history):
         app.register_blueprint(module.bp)
     app.register_blueprint(openapi_bp)  # GET /v1/openapi.json
     errors.register(app)

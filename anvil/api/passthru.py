@@ -8,10 +8,10 @@ checked before anything is routed, so a 202 means "valid and handed over".
 import flask
 from oslo_utils import uuidutils
 
-from anvil.api import microversion, node_routes, policy
+from anvil.api import microversion, node_routes, passthru_calls, policy
 from anvil.api.node_lookup import find_node_for
 from anvil.api.request_body import json_object
-from anvil.api.responses import accepted, json_response, passthru_result
+from anvil.api.responses import json_response, passthru_result
 from anvil.common import exception, passthru_deny
 from anvil.drivers import base
 
@@ -86,11 +86,21 @@ def node_passthru(ident, method=None):
     if details['async']:
         if details['require_exclusive_lock'] and node['reservation']:
             raise exception.NodeLocked(node=node['uuid'], host=node['reservation'])
-        api.vendor_passthru(flask.g.context, node, method, flask.request.method, info, True)
-        return accepted()
+        return passthru_calls.send_tracked(
+            lambda: api.vendor_passthru(flask.g.context, node, method, flask.request.method,
+                                        info, True),
+            node['driver'], method, node=node, conductor=_owner(api, node))
     reply = api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
                                 False)
     return passthru_result(reply)
+
+
+def _owner(api, node):
+    """The conductor the node's cast goes to, for its record (None if none is alive)."""
+    try:
+        return api.topology.get().owner(node)
+    except exception.AnvilException:
+        return None
 
 
 #: What a cached route may meet that a fresh read could answer differently
@@ -153,8 +163,9 @@ def driver_passthru(driver, method=None):
     details = topology.methods(driver, None, base.DRIVER).get(method)
     _check(driver, method, details, info)
     if details['async']:
-        api.driver_vendor_passthru(flask.g.context, driver, method, flask.request.method,
-                                   info, True)
-        return accepted()
+        return passthru_calls.send_tracked(
+            lambda: api.driver_vendor_passthru(flask.g.context, driver, method,
+                                               flask.request.method, info, True),
+            driver, method)
     return passthru_result(api.driver_vendor_passthru(
         flask.g.context, driver, method, flask.request.method, info, False))

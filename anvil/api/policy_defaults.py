@@ -129,6 +129,14 @@ PASSTHRU = [
            for verb in _PASSTHRU_VERBS], scope_types=['system']),
 ]
 
+CALLS = [
+    _rule('baremetal:passthru_call:get', SYSTEM_OR_PROJECT_READER,
+          'Follow an async vendor call from its 202 (an anvil extension). A '
+          'project-scoped caller must also be able to see the call\'s node; a call '
+          'it may not see answers 404.',
+          [('GET', '/passthru_calls/{request_id}')]),
+]
+
 DRIVERS_AND_CONDUCTORS = [
     _rule('baremetal:driver:get', SYSTEM_READER,
           'List hardware types and their vendor methods.',
@@ -143,4 +151,4 @@ DRIVERS_AND_CONDUCTORS = [
 
 def list_rules():
     """Every default rule (entry point ``oslo.policy.policies``)."""
-    return GENERAL + NODES + PASSTHRU + DRIVERS_AND_CONDUCTORS
+    return GENERAL + NODES + PASSTHRU + CALLS + DRIVERS_AND_CONDUCTORS

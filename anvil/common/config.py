@@ -155,6 +155,32 @@ conductor_opts = [
     cfg.IntOpt('graceful_shutdown_timeout', default=30, min=0,
                help='Seconds a stopping conductor waits for running methods '
                     'to finish before it releases their locks anyway.'),
+    cfg.BoolOpt('node_history', default=True,
+                help='Record events (such as the outcome of every async vendor '
+                     'call) in node history. When false nothing new is recorded; '
+                     'a node\'s last_error is still set.'),
+    cfg.IntOpt('node_history_max_entries', default=300, min=0,
+               help='Newest history events kept per node when history is '
+                    'pruned; older ones are deleted (unless younger than '
+                    'node_history_minimum_days). The same bound applies to the '
+                    'records of finished async calls: per node, and per hardware '
+                    'type for driver-level calls.'),
+    cfg.IntOpt('node_history_cleanup_interval', default=86400, min=0,
+               help='Seconds between two prunings of node history and async '
+                    'call records by each conductor (each prunes its share of '
+                    'the nodes). 0 disables pruning.'),
+    cfg.IntOpt('node_history_cleanup_batch_count', default=1000, min=1,
+               help='Most history events (and, separately, async call records) '
+                    'deleted by one pruning; the rest waits for the next. They '
+                    'are deleted in short transactions of at most 100 rows, so '
+                    'pruning never holds the database for long.'),
+    cfg.IntOpt('node_history_minimum_days', default=0, min=0,
+               help='History events and async call records younger than this '
+                    'many days are kept even beyond node_history_max_entries.'),
+    cfg.IntOpt('passthru_call_result_size', default=4096, min=64,
+               help='Characters of an async call\'s masked result (as JSON) '
+                    'and error message kept on its record; longer ones are '
+                    'cut and marked truncated.'),
 ]
 
 fake_opts = [

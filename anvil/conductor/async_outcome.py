@@ -6,7 +6,10 @@ transaction), ``succeeded``, ``failed``, ``refused`` (shutting down, pool
 full, node locked, invalid) or ``expired`` (sent more than
 ``[conductor] async_cast_ttl`` seconds ago, e.g. queued across a restart).
 Failures also set the node's ``last_error``. Results and error messages are
-masked (``anvil.common.masking``) with the secrets of the call's body.
+masked (``anvil.common.masking``) with the secrets of the call's body. The
+call's own record (``call_records``; node and driver calls alike) follows the
+same steps: it is claimed before the method runs, so a cast delivered twice
+runs once, and it receives the same outcome.
 """
 
 import time
@@ -15,9 +18,11 @@ from oslo_log import log
 
 from anvil.common import exception, masking, passthru_deny
 from anvil.common.config import CONF
+from anvil.conductor.call_records import CallRecord
 from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
 from anvil.db import history
+from anvil.db import passthru_calls as calls
 from anvil.drivers import base
 
 LOG = log.getLogger(__name__)
@@ -55,10 +60,14 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
     ``routing`` (the node's driver and vendor interface as the API read them)
     spares a node read here; the node locked later is checked against it.
     """
+    record = CallRecord(manager.host, context, method, http_method,
+                        routing and routing['driver'], node_id)
+    secrets = masking.secret_values(info)
     age = time.time() - sent_at
     if age > CONF.conductor.async_cast_ttl:
-        return _record(manager, context, node_id, method, 'expired',
-                       'sent %.0f s ago, more than async_cast_ttl' % age, error=True)
+        detail = 'sent %.0f s ago, more than async_cast_ttl' % age
+        record.finish(calls.EXPIRED, error=detail)
+        return _record(manager, context, node_id, method, 'expired', detail, error=True)
     try:
         manager._refuse_when_stopping()
         if routing is None:
@@ -67,32 +76,40 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
         passthru_deny.refuse_if_denied(routing['driver'], method)
         vendor = manager._vendor(routing['driver'], routing['vendor_interface'])
         func, meta = manager._method(vendor, base.NODE, method, http_method, info)
-        manager.submit(_run_node_method, manager, context, node_id, routing, vendor, func,
-                       meta, http_method, info)
+        manager.submit(_run_node_method, manager, context, record, node_id, routing, vendor,
+                       func, meta, http_method, info)
     except exception.NodeNotFound:
         LOG.warning('Async %s for node %s refused: node gone', method, node_id)
     except exception.AnvilException as e:
-        _record(manager, context, node_id, method, 'refused',
-                masking.mask_text(e, masking.secret_values(info)), error=True)
+        record.finish(calls.REFUSED, error=e, secrets=secrets)
+        _record(manager, context, node_id, method, 'refused', masking.mask_text(e, secrets),
+                error=True)
 
 
-def _run_node_method(manager, context, node_id, routing, vendor, func, meta, http_method,
-                     info):
-    """Worker-pool job: lock, run, release; the outcome is always recorded."""
+def _run_node_method(manager, context, record, node_id, routing, vendor, func, meta,
+                     http_method, info):
+    """Worker-pool job: claim, lock, run, release; the outcome is always recorded."""
+    if not record.claim():
+        LOG.warning('Async %s on node %s not run: call %s already claimed', meta.name,
+                    node_id, record.request_id)
+        return
     try:
-        _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_method,
-                      info)
+        _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta,
+                      http_method, info)
     except Exception as e:  # the last line of defence: never lose an outcome silently
         secrets = masking.secret_values(info)
         LOG.error('Async %s on node %s broke down: %s', meta.name, node_id,
                   masking.traceback_text(e, secrets))
+        record.finish(calls.FAILED, error=e, secrets=secrets)
         _record(manager, context, node_id, meta.name, 'failed',
                 masking.mask_text(e, secrets), error=True)
 
 
-def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_method, info):
+def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta,
+                  http_method, info):
     method = meta.name
     exclusive = meta.require_exclusive_lock
+    secrets = masking.secret_values(info)
     started = _event(manager, context, method, 'started')
     try:
         if exclusive:
@@ -101,10 +118,10 @@ def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_m
             node = db_api.get_node_by_id(node_id)
             history.add_event(node_id, **started)
     except exception.AnvilException as e:
+        record.finish(calls.REFUSED, error=e, secrets=secrets)
         return _record(manager, context, node_id, method, 'refused',
-                       masking.mask_text(e, masking.secret_values(info)), error=True)
+                       masking.mask_text(e, secrets), error=True)
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
-    secrets = masking.secret_values(info)
     try:
         if not same_vendor(routing, node):
             raise exception.NodeChanged(node=node['uuid'],
@@ -114,38 +131,68 @@ def _lock_and_run(manager, context, node_id, routing, vendor, func, meta, http_m
         result = manager.run_driver(func, method, task, http_method, info)
         outcome = _event(manager, context, method, 'succeeded',
                          'returned %s' % masking.describe(result, secrets, _MAX_RESULT))
+        finish = {'state': calls.SUCCEEDED, 'result': result}
     except exception.NodeChanged as e:
         outcome = _event(manager, context, method, 'refused', masking.mask_text(e, secrets),
                          'ERROR', error=True)
+        finish = {'state': calls.REFUSED, 'error': e}
     except Exception as e:
         outcome = _event(manager, context, method, 'failed', masking.mask_text(e, secrets),
                          'ERROR', error=True)
-    if exclusive:
-        manager.locks.release(node_id, history=outcome)
-    else:
-        history.add_event(node_id, **outcome)
+        finish = {'state': calls.FAILED, 'error': e}
+    try:
+        if exclusive:
+            manager.locks.release(node_id, history=outcome)
+        else:
+            history.add_event(node_id, **outcome)
+    finally:  # the record is the client's handle: written even if the release failed
+        record.finish(secrets=secrets, **finish)
 
 
-def accept_driver_cast(manager, context, driver_name, func, method, http_method, info,
-                       sent_at):
-    """Driver methods have no node to record on: their outcome goes to the log."""
+def accept_driver_cast(manager, context, driver_name, method, http_method, info, sent_at):
+    """Check a driver cast and hand it to the pool; every refusal is recorded.
+
+    Driver methods have no node: the call's record (and the log) is where
+    their outcome goes.
+    """
+    record = CallRecord(manager.host, context, method, http_method, driver_name)
+    request_id = getattr(context, 'request_id', None)
+    secrets = masking.secret_values(info)
     age = time.time() - sent_at
     if age > CONF.conductor.async_cast_ttl:
         LOG.error('Driver %s async %s expired (sent %.0f s ago, request %s)', driver_name,
-                  method, age, getattr(context, 'request_id', None))
+                  method, age, request_id)
+        record.finish(calls.EXPIRED, error='sent %.0f s ago, more than async_cast_ttl' % age)
         return None
-    manager.submit(_run_driver_method, manager, context, driver_name, func, method,
-                   http_method, info)
+    try:
+        manager._refuse_when_stopping()
+        passthru_deny.refuse_if_denied(driver_name, method)
+        vendor = manager._vendor(driver_name)
+        func, _meta = manager._method(vendor, base.DRIVER, method, http_method, info)
+        manager.submit(_run_driver_method, manager, context, record, driver_name, func,
+                       method, http_method, info)
+    except exception.AnvilException as e:
+        LOG.warning('Driver %s async %s refused: %s (request %s)', driver_name, method,
+                    masking.mask_text(e, secrets), request_id)
+        record.finish(calls.REFUSED, error=e, secrets=secrets)
     return None
 
 
-def _run_driver_method(manager, context, driver_name, func, method, http_method, info):
+def _run_driver_method(manager, context, record, driver_name, func, method, http_method,
+                       info):
+    request_id = getattr(context, 'request_id', None)
+    if not record.claim():
+        LOG.warning('Driver %s async %s not run: call %s already claimed', driver_name,
+                    method, request_id)
+        return
     secrets = masking.secret_values(info)
     try:
         result = manager.run_driver(func, method, context, http_method, info)
-        LOG.info('Driver %s async %s succeeded: %s (request %s)', driver_name, method,
-                 masking.describe(result, secrets, _MAX_RESULT),
-                 getattr(context, 'request_id', None))
     except Exception as e:
         LOG.error('Driver %s async %s failed: %s (request %s)', driver_name, method,
-                  masking.mask_text(e, secrets), getattr(context, 'request_id', None))
+                  masking.mask_text(e, secrets), request_id)
+        record.finish(calls.FAILED, error=e, secrets=secrets)
+        return
+    LOG.info('Driver %s async %s succeeded: %s (request %s)', driver_name, method,
+             masking.describe(result, secrets, _MAX_RESULT), request_id)
+    record.finish(calls.SUCCEEDED, result=result, secrets=secrets)

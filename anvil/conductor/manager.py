@@ -188,19 +188,22 @@ class ConductorManager:
                                sent_at=None, caller_gives_up_at=None):
         """Run driver-level vendor ``method`` (no node, no lock).
 
+        Sync (call): returns as vendor_passthru. Async (cast): hands the
+        method to the worker pool; its outcome, refusals included, goes to
+        the call's record (``/v1/passthru_calls/<request id>``).
         :raises: DriverNotFound, NoHandlerForMethod, UnsupportedHTTPMethod,
             InvalidParameterValue, ConductorShuttingDown, CallAbandoned,
             DriverOperationError.
         """
         method = driver_method
+        if sent_at is not None:  # a cast: refusals are recorded, not raised
+            return async_outcome.accept_driver_cast(self, context, driver_name, method,
+                                                    http_method, info, sent_at)
         self._refuse_when_stopping()
         self._refuse_abandoned(context, method, caller_gives_up_at)
         passthru_deny.refuse_if_denied(driver_name, method)
         vendor = self._vendor(driver_name)
         func, meta = self._method(vendor, base.DRIVER, method, http_method, info)
-        if sent_at is not None:
-            return async_outcome.accept_driver_cast(self, context, driver_name, func, method,
-                                                    http_method, info, sent_at)
         return _encode_return(self.run_driver(func, method, context, http_method, info),
                               meta.attach)
 

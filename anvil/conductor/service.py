@@ -15,11 +15,12 @@ from oslo_service import service
 
 from anvil.common import rpc
 from anvil.common.config import CONF
+from anvil.conductor import history_cleanup, orphan_queues
 from anvil.conductor import manager as conductor_manager
-from anvil.conductor import orphan_queues
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
 from anvil.db import engine as db_engine
+from anvil.db import passthru_calls
 from anvil.drivers import loader
 
 LOG = log.getLogger(__name__)
@@ -38,6 +39,7 @@ class ConductorService(service.Service):
         self._beat_lock = threading.Lock()
         self._periodic = None
         self._orphans = None
+        self._housekeeping = None
         self._stopped = False
         #: False when stop() had to give up on running methods (their locks freed)
         self.stopped_cleanly = True
@@ -50,6 +52,10 @@ class ConductorService(service.Service):
         if released:
             LOG.warning('Released %d node locks left by an earlier run of %s',
                         released, self.host)
+        failed = passthru_calls.fail_abandoned(conductor=self.host)
+        if failed:
+            LOG.warning('%d async calls were running when %s stopped: marked failed',
+                        failed, self.host)
         self._register(hardware_types)
         self.manager.start()
         if self._with_rpc_server:
@@ -59,6 +65,8 @@ class ConductorService(service.Service):
         self._periodic = threading.Thread(target=self._periodic_loop, daemon=True,
                                           name='anvil-conductor-periodic')
         self._periodic.start()
+        self._housekeeping = history_cleanup.Housekeeping(self.host)
+        self._housekeeping.start()
         LOG.info('Conductor %s started, serving %s', self.host, ', '.join(hardware_types))
 
     def _register(self, hardware_types):
@@ -123,6 +131,7 @@ class ConductorService(service.Service):
                 hardware_type.stop()  # e.g. log out of BMC sessions
             except Exception:  # nothing may keep the locks below from being released
                 LOG.exception('Stopping hardware type %s failed', hardware_type.name)
+        self._housekeeping.stop()
         self._stop_event.set()
         self._periodic.join()
         released = db_api.release_all_reservations(self.host)

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from oslo_utils import uuidutils
 
+from anvil.common.config import CONF
 from anvil.db import models
 from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
 
@@ -25,6 +26,7 @@ def insert_event(conn, node_id, values):
 
     ``values``: event, severity, event_type, conductor, user, request_id and,
     optionally, ``last_error`` to set on the node in the same transaction.
+    With ``[conductor] node_history`` off only ``last_error`` is written.
     :raises: ValueError for a key that is not a history column.
     """
     values = dict(values)
@@ -36,7 +38,8 @@ def insert_event(conn, node_id, values):
     unknown = set(values) - _COLUMNS
     if unknown:  # a prepared INSERT would drop them silently
         raise ValueError('Not node history columns: %s' % ', '.join(sorted(unknown)))
-    conn.execute(_INSERT, values)
+    if CONF.conductor.node_history:
+        conn.execute(_INSERT, values)
     if last_error is not None:
         conn.execute(_SET_LAST_ERROR, {'node_id': node_id, 'last_error': last_error,
                                        'updated_at': now})

@@ -149,3 +149,40 @@ class NodeHistory(TimestampMixin, Base):
     event = sa.Column(sa.Text, nullable=True)
     user = sa.Column(sa.String(64), nullable=True)
     request_id = sa.Column(sa.String(64), nullable=True)
+
+
+class PassthruCall(Base):
+    """One async vendor call, from its 202 to its outcome (GET /v1/passthru_calls/<id>).
+
+    Written ``queued`` by the API before the cast is sent, then moved on by
+    the conductor: ``running``, and one of ``succeeded``, ``failed``,
+    ``refused`` or ``expired``. ``node_id`` is NULL for driver-level calls.
+    """
+
+    __tablename__ = 'passthru_calls'
+    __table_args__ = (
+        sa.UniqueConstraint('request_id', name='uniq_passthrucalls0request_id'),
+        sa.Index('passthru_calls_node_id_idx', 'node_id'),
+        sa.Index('passthru_calls_state_accepted_idx', 'state', 'accepted_at'),
+        sa.Index('passthru_calls_driver_idx', 'driver'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    request_id = sa.Column(sa.String(64), nullable=False)
+    node_id = sa.Column(sa.Integer, sa.ForeignKey('nodes.id', ondelete='CASCADE'),
+                        nullable=True)
+    driver = sa.Column(sa.String(255), nullable=False)
+    #: 128 as in vendor_methods: the method names share their bound
+    method = sa.Column(sa.String(128), nullable=False)
+    http_method = sa.Column(sa.String(16), nullable=False)
+    state = sa.Column(sa.String(16), nullable=False)
+    conductor = sa.Column(sa.String(255), nullable=True)
+    user_id = sa.Column(sa.String(64), nullable=True)
+    project_id = sa.Column(sa.String(64), nullable=True)
+    #: the masked return value as JSON text, cut to [conductor] passthru_call_result_size
+    result = sa.Column(sa.Text, nullable=True)
+    result_truncated = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    error = sa.Column(sa.Text, nullable=True)
+    accepted_at = sa.Column(sa.DateTime, nullable=False)
+    started_at = sa.Column(sa.DateTime, nullable=True)
+    finished_at = sa.Column(sa.DateTime, nullable=True)

@@ -24,6 +24,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from anvil.api import app as api_app
 from anvil.api import microversion, openapi
 from anvil.db import api as db_api
+from tests.polling import wait_for
 from tests.unit.api.helpers import LATEST, version
 from tests.unit.history_events import wait_for_event
 
@@ -39,6 +40,7 @@ NODE_URL = '/v1/nodes/fake1/vendor_passthru'
 DRIVER_URL = '/v1/drivers/fake-hardware/vendor_passthru'
 NO_HEADER = {}
 NO_UUID = '6e2c1f9a-0000-4000-8000-000000000000'
+CALL = '/v1/passthru_calls/{request_id}'
 
 
 # -- reading the document ------------------------------------------------------
@@ -324,6 +326,13 @@ CASES = [
     Case('get', NODE + '/history/{event_uuid}', '/v1/nodes/fake1/history/nosuch', 404),
     Case('get', NODE + '/history/{event_uuid}', '/v1/nodes/fake1/history/x', 406,
          headers=version('1.999')),
+    # async calls followed from their 202 (an anvil extension)
+    Case('get', CALL, '/v1/passthru_calls/{call}', 200, setup=['call']),
+    Case('get', CALL, '/v1/passthru_calls/{call}', 200, headers=NO_HEADER,
+         setup=['driver_call']),
+    Case('get', CALL, '/v1/passthru_calls/req-nosuch', 404),
+    Case('get', CALL, '/v1/passthru_calls/{call}', 406, headers=version('1.999'),
+         setup=['call']),
 ] + _passthru_cases()
 
 
@@ -332,7 +341,7 @@ def env(client, node, conductor, conductor_api, conf):
     """Apply a case's setup steps; returns (client, url values)."""
 
     def apply(case):
-        values = {'uuid': node['uuid'], 'event': None}
+        values = {'uuid': node['uuid'], 'event': None, 'call': None}
         app_client = client
         for step in case.setup:
             if step == 'fake2':
@@ -355,6 +364,18 @@ def env(client, node, conductor, conductor_api, conf):
                                    headers=LATEST)
                 assert resp.status_code == 202
                 values['event'] = wait_for_event(node['uuid'], 'succeeded')['uuid']
+            elif step in ('call', 'driver_call'):
+                url = (NODE_URL + '/second_method' if step == 'call'
+                       else DRIVER_URL + '/driver_noop')
+                resp = client.post(url, json={'bar': 'kazoo'} if step == 'call' else {},
+                                   headers=LATEST)
+                assert resp.status_code == 202
+                conforms(resp, (NODE_VP if step == 'call' else DRIVER_VP) + '/{method_name}',
+                         'post')
+                values['call'] = resp.headers['x-openstack-request-id']
+                where = resp.headers['Location']
+                wait_for(lambda where=where: client.get(where).get_json()['state']
+                         == 'succeeded')
             else:
                 raise AssertionError('unknown setup step %s' % step)
         return app_client, values
@@ -368,6 +389,8 @@ def test_response_conforms_to_the_document(env, case):
     url = case.url.replace('{uuid}', values['uuid'])
     if '{event}' in url:
         url = url.replace('{event}', values['event'])
+    if '{call}' in url:
+        url = url.replace('{call}', values['call'])
     resp = client.open(url, method=case.verb.upper(), headers=case.headers, **case.kwargs)
     assert resp.status_code == case.status, resp.data[:500]
     conforms(resp, case.path, case.verb)
@@ -418,6 +441,8 @@ def test_conforms_rejects_what_the_document_does_not_allow(client, node, mutate,
     elif mutate == 'body_on_202':
         status, path, verb = 202, NODE_VP + '/{method_name}', 'post'
         headers['Content-Length'] = '0'
+        headers['Location'] = ('http://localhost/v1/passthru_calls/'
+                               'req-6e2c1f9a-0000-4000-8000-000000000000')
     elif mutate == 'undocumented_status':
         status = 418
     fake = _Fake(status, json.dumps(body).encode(), headers)

@@ -6,7 +6,9 @@ import time
 import pytest
 
 from anvil.common import exception
+from anvil.common.context import RequestContext
 from anvil.conductor import async_outcome
+from anvil.conductor.call_records import CallRecord
 from anvil.db import api as db_api
 from anvil.db import history
 from tests.polling import wait_for
@@ -106,13 +108,18 @@ def small_pool(make_conductor, conf):
     return make_conductor()
 
 
+def _new_request(ctx):
+    """A context like ``ctx`` for another request (each call has its own request id)."""
+    return RequestContext(user_id=ctx.user_id)
+
+
 def test_refused_when_the_pool_is_full(small_pool, ctx, node_id):
     manager, shared = small_pool.manager, 'fourth_method_shared_lock'
     for _ in range(2):
-        _cast(manager, ctx, node_id, shared, {'bar': 'woof'})
+        _cast(manager, _new_request(ctx), node_id, shared, {'bar': 'woof'})
     wait_for(lambda: event_texts(node_id).count('Vendor passthru %s started' % shared) == 2)
     for _ in range(3):  # two wait in the backlog, the third finds it full
-        _cast(manager, ctx, node_id, shared, {'bar': 'woof'})
+        _cast(manager, _new_request(ctx), node_id, shared, {'bar': 'woof'})
     refused = wait_for_event(node_id, 'refused')
     assert refused['event'] == ('Vendor passthru %s refused: Requested action cannot be '
                                 'performed due to lack of free conductor workers.' % shared)
@@ -183,8 +190,10 @@ def test_async_driver_method_outcomes_are_logged_masked(conductor, ctx, caplog):
     caplog.set_level(logging.INFO)
     info = {'HttpHeaders': [{'Authorization': 'Bearer drv-tok-5555'}], 'user': 'bob'}
     for func in (echo, leaky):
-        async_outcome._run_driver_method(conductor.manager, ctx, 'fake-hardware', func,
-                                         func.__name__, 'POST', info)
+        request = _new_request(ctx)
+        record = CallRecord('test-host', request, func.__name__, 'POST', 'fake-hardware')
+        async_outcome._run_driver_method(conductor.manager, request, record, 'fake-hardware',
+                                         func, func.__name__, 'POST', info)
     assert "succeeded: {'HttpHeaders': '******', 'user': 'bob'}" in caplog.text
     assert 'async leaky failed: Vendor method leaky failed: cannot log in with ******' \
         in caplog.text

@@ -1,0 +1,90 @@
+"""The conductor's side of an async call's record (``GET /v1/passthru_calls/<id>``).
+
+``CallRecord`` claims the call before it runs and records its outcome, with
+the result or error masked (``anvil.common.masking``) and cut to
+``[conductor] passthru_call_result_size`` characters. Writing the record must
+never take an outcome down with it: a failed write is logged, not raised
+(the node's history, written too, stays the account of last resort).
+"""
+
+import json
+
+from oslo_log import log
+
+from anvil.common import masking
+from anvil.common.config import CONF
+from anvil.db import passthru_calls
+
+LOG = log.getLogger(__name__)
+
+#: ``finish`` without a result (None is a result).
+NO_RESULT = object()
+
+
+def result_json(value, secrets=()):
+    """(JSON text of the masked ``value``, truncated?) within the configured size.
+
+    Bytes (an attachment) are described by their length. A value that no
+    longer parses once free-text secrets are masked is kept as its masked
+    ``repr``; one too long is kept as a JSON string of its first characters.
+    """
+    if isinstance(value, (bytes, bytearray)):
+        value = '<%d bytes>' % len(value)
+    text = masking.mask_text(json.dumps(masking.mask(value), default=repr), secrets)
+    try:
+        json.loads(text)
+    except ValueError:
+        text = json.dumps(masking.describe(value, secrets))
+    limit = CONF.conductor.passthru_call_result_size
+    if len(text) <= limit:
+        return text, False
+    return json.dumps(text[:limit]), True
+
+
+def error_text(error, secrets=()):
+    """The masked message of ``error``, cut to the configured size."""
+    return masking.mask_text(error, secrets)[:CONF.conductor.passthru_call_result_size]
+
+
+class CallRecord:
+    """The record of the async call a conductor is handling (keyed by the request id)."""
+
+    def __init__(self, host, context, method, http_method, driver, node_id=None):
+        self.host = host
+        self.request_id = getattr(context, 'request_id', None)
+        self.defaults = {'node_id': node_id, 'driver': driver or '', 'method': method,
+                         'http_method': http_method,
+                         'user_id': getattr(context, 'user_id', None),
+                         'project_id': getattr(context, 'project_id', None)}
+
+    def claim(self):
+        """True when this conductor may run the call (it moved it to ``running``).
+
+        False for a call already running or finished elsewhere: a redelivered
+        cast, or one marked expired first. If the record cannot be written
+        the call runs (as it did before calls had records).
+        """
+        if not self.request_id:
+            return True
+        try:
+            return passthru_calls.claim(self.request_id, self.host, self.defaults)
+        except Exception:
+            LOG.exception('Could not mark call %s running', self.request_id)
+            return True
+
+    def finish(self, state, error=None, result=NO_RESULT, secrets=()):
+        """Record the outcome ``state`` with ``error`` (an exception or text) or ``result``."""
+        if not self.request_id:
+            return
+        values = {}
+        if result is not NO_RESULT:
+            values['result'], values['result_truncated'] = result_json(result, secrets)
+        if error is not None:
+            values['error'] = error_text(error, secrets)
+        try:
+            if not passthru_calls.finish(self.request_id, state, self.host, self.defaults,
+                                         **values):
+                LOG.warning('Call %s already had its outcome; %s not recorded',
+                            self.request_id, state)
+        except Exception:
+            LOG.exception('Could not record %s of call %s', state, self.request_id)
