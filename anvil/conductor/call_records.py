@@ -21,20 +21,33 @@ LOG = log.getLogger(__name__)
 NO_RESULT = object()
 
 
+def _mask_strings(value, secrets):
+    """``value`` with free-text secrets masked in every string, at any depth.
+
+    String by string, so the JSON stays valid (masking the JSON text as a
+    whole lets oslo.utils' patterns eat quotes and keys).
+    """
+    if isinstance(value, str):
+        return masking.mask_text(value, secrets)
+    if isinstance(value, dict):
+        return {k: _mask_strings(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_strings(v, secrets) for v in value]
+    return value
+
+
 def result_json(value, secrets=()):
     """(JSON text of the masked ``value``, truncated?) within the configured size.
 
-    Bytes (an attachment) are described by their length. A value that no
-    longer parses once free-text secrets are masked is kept as its masked
-    ``repr``; one too long is kept as a JSON string of its first characters.
+    Secrets are masked by key and, in strings, by pattern and by value. Bytes
+    (an attachment) are described by their length, other values JSON cannot
+    hold by their masked ``repr``. A result too long is kept as a JSON string
+    of its first characters.
     """
     if isinstance(value, (bytes, bytearray)):
         value = '<%d bytes>' % len(value)
-    text = masking.mask_text(json.dumps(masking.mask(value), default=repr), secrets)
-    try:
-        json.loads(text)
-    except ValueError:
-        text = json.dumps(masking.describe(value, secrets))
+    text = json.dumps(_mask_strings(masking.mask(value), secrets),
+                      default=lambda other: masking.mask_text(repr(other), secrets))
     limit = CONF.conductor.passthru_call_result_size
     if len(text) <= limit:
         return text, False
