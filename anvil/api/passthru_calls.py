@@ -81,7 +81,8 @@ def _view(call):
     out.update({k: _time(call[k]) for k in _TIMES})
     out['result'] = json.loads(call['result']) if call['result'] is not None else None
     out['result_truncated'] = bool(call['result_truncated'])
-    out['links'] = links.make_links('passthru_calls', call['request_id'])
+    # self only: Ironic's bookmark form (no /v1) would name a path that does not exist
+    out['links'] = [{'href': location(call['request_id']), 'rel': 'self'}]
     return out
 
 

@@ -2,7 +2,7 @@
 
 Two futurist periodic tasks on one thread of their own (never the heartbeat's):
 
-- ``prune`` every ``[conductor] node_history_cleanup_interval`` s: per node,
+- ``prune`` at start and every ``[conductor] node_history_cleanup_interval`` s: per node,
   history events beyond the newest ``node_history_max_entries`` and older
   than ``node_history_minimum_days`` are deleted, and so are finished async
   call records (per hardware type for driver calls), at most
@@ -109,8 +109,11 @@ class Housekeeping:
         callables = [(self._periodic(self.settle_calls, CONF.conductor.heartbeat_interval),
                       None, None)]
         if CONF.conductor.node_history_cleanup_interval:
+            # at start too: conductors restarted more often than the interval would
+            # otherwise never prune
             callables.append((self._periodic(self.prune,
-                                             CONF.conductor.node_history_cleanup_interval),
+                                             CONF.conductor.node_history_cleanup_interval,
+                                             run_immediately=True),
                               None, None))
         self._worker = periodics.PeriodicWorker(callables, on_failure=self._failed)
         self._thread = threading.Thread(target=self._worker.start, daemon=True,
@@ -118,8 +121,8 @@ class Housekeeping:
         self._thread.start()
 
     @staticmethod
-    def _periodic(task, spacing):
-        @periodics.periodic(spacing=spacing)
+    def _periodic(task, spacing, run_immediately=False):
+        @periodics.periodic(spacing=spacing, run_immediately=run_immediately)
         def run():
             task()
         run.__name__ = task.__name__

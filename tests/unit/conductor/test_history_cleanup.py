@@ -16,6 +16,12 @@ HISTORY = models.NodeHistory.__table__
 CALLS = models.PassthruCall.__table__
 
 
+@pytest.fixture(autouse=True)
+def no_periodic_pruning(conf):
+    """Conductors of these tests prune only when told (the periodic test turns it on)."""
+    conf.set_override('node_history_cleanup_interval', 0, group='conductor')
+
+
 @pytest.fixture
 def keep(conf):
     def set_bounds(entries, days=0, batch=1000):
