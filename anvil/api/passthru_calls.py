@@ -17,12 +17,14 @@ the caller may not see answers 404, as an unknown one does.
 import json
 
 import flask
+from oslo_log import log
 
 from anvil.api import links, policy
 from anvil.api.responses import accepted, json_response
 from anvil.common import exception
 from anvil.db import passthru_calls
 
+LOG = log.getLogger(__name__)
 bp = flask.Blueprint('passthru_calls', __name__)
 
 RULE = 'baremetal:passthru_call:get'
@@ -48,7 +50,11 @@ def send_tracked(send, driver, method, node=None, conductor=None):
     try:
         send()
     except BaseException:
-        passthru_calls.forget(context.request_id)
+        try:
+            passthru_calls.forget(context.request_id)
+        except Exception:  # the send's error is the one the client must get
+            LOG.exception('Could not drop the record of unsent call %s',
+                          context.request_id)
         raise
     response = accepted()
     response.headers['Location'] = location(context.request_id)

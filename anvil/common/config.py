@@ -141,7 +141,10 @@ conductor_opts = [
     cfg.IntOpt('async_cast_ttl', default=60, min=1,
                help='Seconds after which an async call still waiting in the '
                     'queue (for example across a conductor restart) is '
-                    'recorded as expired instead of run.'),
+                    'recorded as expired instead of run. A call no conductor '
+                    'has started this long (plus max_clock_skew) after the API '
+                    'accepted it is marked expired on its record '
+                    '(/v1/passthru_calls), e.g. when its conductor died.'),
     cfg.FloatOpt('max_clock_skew', default=5.0, min=0,
                  help='Seconds by which clocks of API and conductor hosts may '
                       'differ. A sync call read more than this late after its '

@@ -16,9 +16,11 @@ CALLERS = ('none', 'bad-token', 'system-reader', 'a-reader', 'a-member', 'a-admi
 BAD_TOKEN = 'gAAAAABnot-a-real-fernet-token'
 
 # {drv}: /v1/drivers/fake-hardware; {N}: /v1/nodes/<project-a's node>; {own}:
-# /v1/nodes/<the caller's own project-a node>. Columns: none, bad token, system-reader,
-# a-reader, a-member, a-admin, b-member, system-admin. Unlike Ironic, listing vendor
-# methods needs only read access (baremetal:node:get, baremetal:driver:get).
+# /v1/nodes/<the caller's own project-a node>; {call}, {dcall}: /v1/passthru_calls/<the
+# request id of an async call on {N}, of an async driver call>. Columns: none, bad
+# token, system-reader, a-reader, a-member, a-admin, b-member, system-admin. Unlike
+# Ironic, listing vendor methods needs only read access (baremetal:node:get,
+# baremetal:driver:get).
 MATRIX = """
 GET    /                                    -           200 200 200 200 200 200 200 200
 GET    /v1                                  -           200 200 200 200 200 200 200 200
@@ -42,6 +44,9 @@ GET    {N}/history                          -           401 401 200 200 200 200 
 GET    {N}/history/{event}                  -           401 401 200 200 200 200 404 200
 GET    {N}/vendor_passthru/methods          -           401 401 200 200 200 200 404 200
 POST   {N}/vendor_passthru/third_method_sync meow       401 401 403 403 403 403 404 200
+GET    {call}                               -           401 401 200 200 200 200 404 200
+GET    {dcall}                              -           401 401 200 404 404 404 404 200
+GET    /v1/passthru_calls/req-nosuch        -           401 401 404 404 404 404 404 404
 PATCH  {own}                                owner       401 401 403 403 403 403 404 200
 DELETE {own}                                -           401 401 403 403 403 204 404 204
 """

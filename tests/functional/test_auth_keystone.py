@@ -172,16 +172,22 @@ def test_sdk_password_auth_through_catalog(catalog, keystone):
 
 @pytest.fixture(scope='module')
 def nodes(ks_deployment, keystone):
-    """{node}, its history event, one {own} node per caller and a node of project-b."""
+    """{node}, its history event, one {own} node per caller, a node of project-b, and
+    the request ids of an async call on {node} and of an async driver call."""
     dep = ks_deployment
     project_a, project_b = keystone.project_ids['project-a'], keystone.project_ids['project-b']
     node = dep.create_node('mx-a', owner=project_a)
     resp = dep.post('/v1/nodes/mx-a/vendor_passthru?method=second_method', {'bar': 'kazoo'})
     assert resp.status_code == 202, resp.text
+    call = resp.headers['x-openstack-request-id']
+    resp = dep.post('/v1/drivers/fake-hardware/vendor_passthru/driver_noop', {})
+    assert resp.status_code == 202, resp.text
+    driver_call = resp.headers['x-openstack-request-id']
     events = polling.wait_for(lambda: dep.history('mx-a'), 30, what='a history event of mx-a')
     own = {caller: dep.create_node('mx-own-%s' % caller, owner=project_a)['uuid']
            for caller in CALLERS}
-    return {'node': node, 'event': events[0]['uuid'], 'own': own,
+    return {'node': node, 'event': events[0]['uuid'], 'own': own, 'call': call,
+            'driver_call': driver_call,
             'b': dep.create_node('mx-b', owner=project_b),
             'unowned': dep.create_node('mx-unowned')}
 
@@ -194,7 +200,9 @@ def test_authorization_matrix(ks_deployment, keystone, nodes):
         for verb, path, body, expected in auth_matrix.parse_matrix():
             url = path.format(N='/v1/nodes/' + nodes['node']['uuid'], event=nodes['event'],
                               own='/v1/nodes/' + nodes['own'][caller],
-                              drv='/v1/drivers/fake-hardware', host=dep.conductor_names[0])
+                              drv='/v1/drivers/fake-hardware', host=dep.conductor_names[0],
+                              call='/v1/passthru_calls/' + nodes['call'],
+                              dcall='/v1/passthru_calls/' + nodes['driver_call'])
             resp = dep.request(verb, url, bodies[body], token=token)
             seen[(verb, path, body, caller)] = resp.status_code
             problem = auth_matrix.check(resp, expected[caller], caller, nodes)
