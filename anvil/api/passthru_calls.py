@@ -11,7 +11,8 @@ that do not look never meet it.
 
 Who may read a call: ``baremetal:passthru_call:get``; a project-scoped
 caller also needs to see the call's node (``baremetal:node:get``). A call
-the caller may not see answers 404, as an unknown one does.
+the caller may not see answers 404 to a project-scoped caller, as an unknown
+one does; a system-scoped caller the rule refuses gets 403.
 """
 
 import json
@@ -97,6 +98,8 @@ def show_call(request_id):
     """One call's state. A call still queued past its expiry is marked expired first."""
     call = passthru_calls.get(request_id)
     if call is None:
+        if not flask.g.context.project_id:  # a project learns nothing from 403 vs 404
+            policy.authorize(RULE, flask.g.context)
         raise _not_found(request_id)
     _authorize(call, request_id)
     if call['state'] == passthru_calls.QUEUED and \

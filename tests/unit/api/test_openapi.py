@@ -632,7 +632,8 @@ def test_every_documented_status_is_exercised():
 
 #: Sample values that reach each operation's policy check (a node and a method that exist).
 _REACHABLE = {'node_ident': 'fake1', 'driver_name': 'fake-hardware',
-              'method_name': 'third_method_sync', 'hostname': 'sample', 'event_uuid': NO_UUID}
+              'method_name': 'third_method_sync', 'hostname': 'sample', 'event_uuid': NO_UUID,
+              'request_id': 'req-nosuch'}
 
 
 def _url(path):
