@@ -12,6 +12,7 @@ owner of the node; driver calls go round robin over the three.
 import signal
 
 import pytest
+import sqlalchemy
 
 from tests.functional.deployment import Deployment, fault, running_deployment, wait_for
 
@@ -190,3 +191,68 @@ def test_calls_of_a_killed_conductor_expire_or_fail(tmp_path):
         assert not [e for e in dep.history(idle['uuid'])
                     if e['request_id'] == call['request_id'] and 'started' in e['event']]
         assert _get(dep, queued)['state'] == 'expired'
+
+
+# -- the all-in-one ------------------------------------------------------------------------
+
+def test_all_in_one_node_and_driver_calls(all_in_one):
+    node = all_in_one.create_node('aio-call')
+    for path, body in ((NODE_CALL % node['uuid'], {'bar': 'kazoo'}), (DRIVER_CALL, {})):
+        call = final(all_in_one, accepted(all_in_one.post(path, body)))
+        assert call['state'] == 'succeeded', call
+        assert call['conductor'] is not None
+
+
+# -- pruning --------------------------------------------------------------------------------
+
+def _age_rows(dep, table, column, ids, days):
+    """Make rows ``days`` old, straight in the deployment's database."""
+    engine = sqlalchemy.create_engine(dep.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(
+                'UPDATE %s SET %s = %s - make_interval(days => :days) WHERE id = ANY(:ids)'
+                % (table, column, column)), {'days': days, 'ids': list(ids)})
+    finally:
+        engine.dispose()
+
+
+def _ids(dep, table, where, **params):
+    engine = sqlalchemy.create_engine(dep.db_url)
+    try:
+        with engine.begin() as conn:
+            return [r[0] for r in conn.execute(sqlalchemy.text(
+                'SELECT id FROM %s WHERE %s ORDER BY id' % (table, where)), params)]
+    finally:
+        engine.dispose()
+
+
+def test_the_conductor_prunes_old_entries_past_the_newest(tmp_path):
+    """Keep 2 per node, and anything younger than a day: only rows both old and past
+    the newest 2 go, history events and finished call records alike."""
+    extra = {'conductor': {'node_history_max_entries': 2, 'node_history_minimum_days': 1,
+                           'node_history_cleanup_interval': 1}}
+    with running_deployment(tmp_path, extra=extra, conductors=1) as dep:
+        node = dep.create_node('pruned')
+        locations = [accepted(dep.post(NODE_CALL % node['uuid'], {'bar': 'kazoo'}))
+                     for _ in range(4)]
+        calls = [final(dep, location) for location in locations]
+        assert [c['state'] for c in calls] == ['succeeded'] * 4
+        node_id = _ids(dep, 'nodes', 'uuid = :uuid', uuid=node['uuid'])[0]
+        events = _ids(dep, 'node_history', 'node_id = :n', n=node_id)
+        records = _ids(dep, 'passthru_calls', 'node_id = :n', n=node_id)
+        assert (len(events), len(records)) == (8, 4)
+        # all younger than a day: the runs (every second) keep them all
+        assert 'Pruned' not in dep.conductors[dep.conductor_names[0]].log()
+        # the oldest 5 events and the oldest record become two days old: of the rows
+        # past the newest 2, those still younger than a day stay (events[5], records[1])
+        _age_rows(dep, 'node_history', 'created_at', events[:5], 2)
+        _age_rows(dep, 'passthru_calls', 'accepted_at', records[:1], 2)
+        wait_for(lambda: len(_ids(dep, 'node_history', 'node_id = :n', n=node_id)) == 3, 30,
+                 what='old history pruned')
+        wait_for(lambda: len(_ids(dep, 'passthru_calls', 'node_id = :n', n=node_id)) == 3,
+                 30, what='old call records pruned')
+        assert _ids(dep, 'node_history', 'node_id = :n', n=node_id) == events[5:]
+        assert _ids(dep, 'passthru_calls', 'node_id = :n', n=node_id) == records[1:]
+        assert dep.get(locations[0][len(dep.url):]).status_code == 404
+        assert _get(dep, locations[3])['state'] == 'succeeded'
