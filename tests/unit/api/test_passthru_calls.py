@@ -20,7 +20,8 @@ from anvil.db import api as db_api
 from anvil.db import passthru_calls
 from anvil.db.engine import utcnow
 from tests.polling import wait_for
-from tests.unit.api.helpers import LATEST, events, fault
+from tests.unit.api.helpers import LATEST, fault
+from tests.unit.history_events import events
 
 NODE_CALL = '/v1/nodes/fake1/vendor_passthru/second_method'
 DRIVER_CALL = '/v1/drivers/fake-hardware/vendor_passthru/driver_noop'
