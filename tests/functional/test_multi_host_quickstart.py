@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shlex
+import signal
 import subprocess
 import uuid
 
@@ -87,6 +88,8 @@ class Hosts:
                        cwd=os.path.join(self.workdir, host))
 
     def stop(self):
+        for proc in self.processes:  # all at once: each takes a moment to stop
+            proc.send_signal(signal.SIGTERM)
         for proc in self.processes:
             proc.stop()
         services.delete_queues([self.topic] + ['%s.%s' % (self.topic, h) for h in self.hosts])
