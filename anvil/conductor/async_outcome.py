@@ -15,6 +15,7 @@ from oslo_log import log
 
 from anvil.common import exception, masking, passthru_deny
 from anvil.common.config import CONF
+from anvil.conductor import metrics as conductor_metrics
 from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
 from anvil.db import history
@@ -26,6 +27,9 @@ _MAX_RESULT = 1000
 
 
 def _event(manager, context, method, outcome, detail='', severity='INFO', error=False):
+    """History values of an event; every outcome but 'started' ends a call (counted)."""
+    if outcome != 'started':
+        conductor_metrics.async_finished('node', outcome)
     text = 'Vendor passthru %s %s' % (method, outcome)
     if detail:
         text += ': %s' % masking.mask_text(detail)  # callers add the body's secrets
@@ -133,6 +137,7 @@ def accept_driver_cast(manager, context, driver_name, func, method, http_method,
     if age > CONF.conductor.async_cast_ttl:
         LOG.error('Driver %s async %s expired (sent %.0f s ago, request %s)', driver_name,
                   method, age, getattr(context, 'request_id', None))
+        conductor_metrics.async_finished('driver', 'expired')
         return None
     manager.submit(_run_driver_method, manager, context, driver_name, func, method,
                    http_method, info)
@@ -146,6 +151,8 @@ def _run_driver_method(manager, context, driver_name, func, method, http_method,
         LOG.info('Driver %s async %s succeeded: %s (request %s)', driver_name, method,
                  masking.describe(result, secrets, _MAX_RESULT),
                  getattr(context, 'request_id', None))
+        conductor_metrics.async_finished('driver', 'succeeded')
     except Exception as e:
+        conductor_metrics.async_finished('driver', 'failed')
         LOG.error('Driver %s async %s failed: %s (request %s)', driver_name, method,
                   masking.mask_text(e, secrets), getattr(context, 'request_id', None))
