@@ -43,9 +43,12 @@ class ObservedDeployment(Deployment):
 def dep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp('health-metrics')
     drain = os.path.join(str(workdir), 'drain')
-    extra = {'api': {'api_workers': 2}, 'healthcheck': {'disable_by_file_path': drain}}
+    samples = os.path.join(str(workdir), 'prometheus')
+    extra = {'api': {'api_workers': 2}, 'healthcheck': {'disable_by_file_path': drain},
+             'metrics': {'multiproc_dir': samples}}
     with running_deployment(workdir, extra, conductors=1, cls=ObservedDeployment) as d:
         d.drain_file = drain
+        d.samples_dir = samples
         yield d
 
 
@@ -203,6 +206,12 @@ def test_scrapes_count_known_traffic(dep):
     assert cond[('anvil_conductor_worker_pool_size', frozenset())] == 100
     # no node UUID ever becomes a label
     assert not any(node['uuid'] in value for key in api for _, value in key[1])
+    # the API's scrape adds up its workers' sample files in [metrics] multiproc_dir
+    # (multiprocess mode: no per-process python_* series); the conductor's is its own
+    assert any(f.startswith('counter_') for f in os.listdir(dep.samples_dir)), \
+        os.listdir(dep.samples_dir)
+    assert not any(name.startswith('python_') for name, _ in api)
+    assert any(name.startswith('python_') for name, _ in cond)
 
 
 # -- no live conductor: last, it stops the deployment's only conductor ----------
