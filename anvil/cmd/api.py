@@ -81,7 +81,10 @@ def main(argv=None):
     except tls.TLSConfigError as exc:
         sys.exit('anvil-api: %s' % exc)
     if CONF.metrics.enabled:
-        _multiprocess_metrics(options)
+        try:
+            _multiprocess_metrics(options)
+        except metrics.DirectoryInUse as exc:
+            sys.exit('anvil-api: %s' % exc)
     _GunicornApp(options).run()
     return 0
 

@@ -237,8 +237,10 @@ metrics_opts = [
     cfg.StrOpt('multiproc_dir',
                help='Directory where anvil-api\'s gunicorn workers keep their '
                     'samples (prometheus_client multiprocess mode), emptied at '
-                    'start. By default the PROMETHEUS_MULTIPROC_DIR environment '
-                    'variable, else a new temporary directory removed at exit.'),
+                    'start; one per anvil-api (a second one refuses to start '
+                    'on a directory in use). By default the '
+                    'PROMETHEUS_MULTIPROC_DIR environment variable, else a new '
+                    'temporary directory removed at exit.'),
 ]
 
 healthcheck_opts = [

@@ -14,6 +14,7 @@ recording functions ask ``enabled()`` first, so ``[metrics] enabled =
 false`` costs one attribute read per hook.
 """
 
+import fcntl
 import glob
 import os
 import shutil
@@ -21,6 +22,15 @@ import sys
 import tempfile
 
 ENV = 'PROMETHEUS_MULTIPROC_DIR'
+_LOCK_NAME = '.anvil-api.lock'
+
+
+class DirectoryInUse(RuntimeError):
+    """Another live anvil-api uses the multiprocess directory."""
+
+
+class _Held:
+    lock_file = None   # kept open (and locked) for the life of the process
 
 
 class _Switch:
@@ -48,7 +58,9 @@ def prepare_multiprocess(directory=None):
     Without ``directory`` a temporary one is made. Returns (directory,
     remove_at_exit): True when anvil made it and must remove it.
     Raises RuntimeError when prometheus_client was imported already (its
-    values would stay in one process's memory, invisible to the scrape).
+    values would stay in one process's memory, invisible to the scrape),
+    DirectoryInUse when another anvil-api holds the directory: emptying it
+    would wipe that one's numbers, and each scrape would add up both.
     """
     if 'prometheus_client' in sys.modules:
         raise RuntimeError('prometheus_client was imported before its multiprocess '
@@ -57,6 +69,14 @@ def prepare_multiprocess(directory=None):
     if made:
         directory = tempfile.mkdtemp(prefix='anvil-api-metrics-')
     os.makedirs(directory, exist_ok=True)
+    lock_file = open(os.path.join(directory, _LOCK_NAME), 'a')
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock_file.close()
+        raise DirectoryInUse('%s is the metrics directory of another running anvil-api; '
+                             'give each its own ([metrics] multiproc_dir)' % directory) from None
+    _Held.lock_file = lock_file
     for stale in glob.glob(os.path.join(directory, '*.db')):
         os.unlink(stale)  # samples of an earlier run: their counters would add up
     os.environ[ENV] = directory

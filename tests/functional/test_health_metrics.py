@@ -82,6 +82,7 @@ class ProxiedApi:
         self.db.start()
         self.bus.start()
         self.process, self.url = dep.start_extra_api('api-proxied', {
+            'metrics': {'multiproc_dir': dep.samples_dir + '-proxied'},
             'database': {'connection': db_url},
             'DEFAULT': {'transport_url': bus_url.replace('amqp://', 'rabbit://', 1)}})
         wait_for(lambda: self._answers(), 60, what='proxied anvil-api answering')

@@ -21,7 +21,7 @@ def test_directory_is_emptied_and_shared_by_forked_workers(tmp_path):
         directory, made = metrics.prepare_multiprocess(sys.argv[1] if len(sys.argv) > 1
                                                        else %r)
         assert not made and os.environ['PROMETHEUS_MULTIPROC_DIR'] == directory
-        assert os.listdir(directory) == [], os.listdir(directory)
+        assert [f for f in os.listdir(directory) if f.endswith('.db')] == []
         import prometheus_client
         counter = prometheus_client.Counter('anvil_probe', 'probe')
         for _ in range(2):          # two "workers", each counts 3
@@ -66,3 +66,28 @@ def test_temporary_directory_is_removed_by_the_exit_hook():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False ['child_exit', 'on_exit']"
 
+
+
+def test_a_directory_in_use_is_refused(tmp_path):
+    holder = subprocess.Popen([sys.executable, '-c', textwrap.dedent('''
+        import sys
+        from anvil.common import metrics
+        metrics.prepare_multiprocess(sys.argv[1])
+        print('held', flush=True)
+        sys.stdin.read()
+    '''), str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == 'held\n'
+        (tmp_path / 'counter_123.db').write_bytes(b'the holder\'s samples')
+        proc = _python('''
+            from anvil.common import metrics
+            try:
+                metrics.prepare_multiprocess(%r)
+            except metrics.DirectoryInUse as e:
+                print('refused:', e)
+        ''' % str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith('refused: %s is the metrics directory of another' % tmp_path)
+        assert (tmp_path / 'counter_123.db').exists()   # untouched
+    finally:
+        holder.communicate('', timeout=30)
