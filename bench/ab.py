@@ -2,9 +2,12 @@
 
     git worktree add /tmp/anvil-before <commit>
     .venv/bin/python -m bench.ab /tmp/anvil-before [--scenarios sync_c1 sync_c8] [--reps 5]
+    .venv/bin/python -m bench.ab --b-set metrics.enabled=false   # one tree, two configs
 
 A is the tree the console scripts import by default (this checkout), B the
-tree given (put first on PYTHONPATH of B's processes). Both run on the same
+tree given (put first on PYTHONPATH of B's processes), or this checkout too
+when none is given; ``--a-set``/``--b-set SECTION.OPTION=VALUE`` change one
+side's configuration (e.g. metrics on against off). Both run on the same
 RabbitMQ and PostgreSQL, each on its own database and topic; scenarios run
 A, B, A, B, ... so both share the machine's noise. Prints per-scenario medians
 and the B/A ratio of each repetition (req/s; p50 for c=1), and the CPU time
@@ -29,7 +32,19 @@ from bench.scenarios import BY_KEY  # noqa: E402
 from tests.functional import services  # noqa: E402
 
 
-def _start(workdir, name, tree, args):
+def _overrides(pairs):
+    """{section: {option: value}} from SECTION.OPTION=VALUE strings."""
+    sections = {}
+    for pair in pairs:
+        key, sep, value = pair.partition('=')
+        section, dot, option = key.partition('.')
+        if not (sep and dot and section and option):
+            raise SystemExit('expected SECTION.OPTION=VALUE, not %r' % pair)
+        sections.setdefault(section, {})[option] = value
+    return sections
+
+
+def _start(workdir, name, tree, args, extra):
     old = os.environ.get('PYTHONPATH')
     if tree:
         os.environ['PYTHONPATH'] = os.pathsep.join([tree] + ([old] if old else []))
@@ -38,7 +53,7 @@ def _start(workdir, name, tree, args):
         path = os.path.join(workdir, name)
         os.makedirs(path)
         dep = targets.BenchDeployment(path, database.url, services.RABBIT_URL, args.workers,
-                                      args.threads)
+                                      args.threads, extra=extra)
         dep.start()
     finally:
         if old is None:
@@ -54,7 +69,12 @@ def _start(workdir, name, tree, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('tree', help='source tree of B (a git worktree)')
+    parser.add_argument('tree', nargs='?', help='source tree of B (a git worktree; default: '
+                        'A\'s)')
+    parser.add_argument('--a-set', nargs='*', default=[], metavar='SECTION.OPTION=VALUE',
+                        help='configuration of A\'s processes')
+    parser.add_argument('--b-set', nargs='*', default=[], metavar='SECTION.OPTION=VALUE',
+                        help='configuration of B\'s processes')
     parser.add_argument('--a-tree', help='source tree of A (default: this checkout, with '
                         'whatever uncommitted changes it has)')
     parser.add_argument('--scenarios', nargs='*', default=['sync_c1', 'sync_c8'])
@@ -66,8 +86,8 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=bench_run.RECOMMENDED_THREADS)
     args = parser.parse_args(argv)
     os.chdir(REPO)
-    tree = os.path.abspath(args.tree)
     a_tree = os.path.abspath(args.a_tree) if args.a_tree else None
+    tree = os.path.abspath(args.tree) if args.tree else a_tree
     for source in filter(None, (tree, a_tree)):
         found = subprocess.run([sys.executable, '-c', 'import anvil; print(anvil.__file__)'],
                                capture_output=True, text=True, cwd='/',
@@ -79,8 +99,9 @@ def main(argv=None):
     started = []
     results = {}
     try:
-        for name, source in (('a', a_tree), ('b', tree)):
-            started.append(_start(workdir, name, source, args))
+        for name, source, extra in (('a', a_tree, _overrides(args.a_set)),
+                                    ('b', tree, _overrides(args.b_set))):
+            started.append(_start(workdir, name, source, args, extra))
         (dep_a, _), (dep_b, _) = started
         for key in args.scenarios:
             sc = BY_KEY[key]

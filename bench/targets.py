@@ -125,8 +125,9 @@ class BenchDeployment(Deployment):
     conductors" is measured side by side without restarting anything.
     """
 
-    def __init__(self, workdir, db_url, rabbit_url, workers, threads):
+    def __init__(self, workdir, db_url, rabbit_url, workers, threads, extra=None):
         super().__init__(workdir, db_url, rabbit_url, conductors=2)
+        self.overrides = extra or {}
         self.topic = 'anvil-bench-%s' % uuid.uuid4().hex[:8]
         self.conductor_names = ['cond-1', 'cond-2', 'cond-solo']
         self.workers = workers
@@ -145,6 +146,8 @@ class BenchDeployment(Deployment):
         sections['database'].update(max_pool_size=10, max_overflow=5)
         if host == 'cond-solo':
             sections['conductor']['conductor_group'] = SOLO
+        for section, values in self.overrides.items():
+            sections.setdefault(section, {}).update(values)
         return sections
 
     def processes(self):

@@ -15,6 +15,7 @@ from anvil.api import (
     conductors,
     drivers,
     errors,
+    healthcheck,
     microversion,
     node_history,
     nodes,
@@ -22,6 +23,7 @@ from anvil.api import (
     passthru_calls,
     root,
 )
+from anvil.api import metrics as api_metrics
 from anvil.api.access_log import wrap as with_access_log
 from anvil.api.openapi import bp as openapi_bp
 from anvil.api.proxy_headers import wrap as wrap_proxy_headers
@@ -55,8 +57,8 @@ def create_app(conductor_api=None):
     """Build the WSGI app. ``conductor_api`` defaults to the oslo.messaging client."""
     app = flask.Flask('anvil', static_folder=None)  # no /static route: API only
     app.config['MAX_CONTENT_LENGTH'] = CONF.api.max_request_body_size
-    app.config['CONDUCTOR_API'] = conductor_api or rpcapi.ConductorAPI(
-        hash_ring.TopologyCache())
+    app.config['CONDUCTOR_API'] = api_metrics.install(app, conductor_api or rpcapi.ConductorAPI(
+        hash_ring.TopologyCache()))
     app.url_map.strict_slashes = False
     for module in (root, nodes, passthru, passthru_calls, drivers, conductors,
                    node_history):
@@ -65,6 +67,7 @@ def create_app(conductor_api=None):
     errors.register(app)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.wsgi_app = _RequestId(with_access_log(authentication.wrap(app.wsgi_app)))
+    app.wsgi_app = _RequestId(with_access_log(api_metrics.wrap(
+        authentication.wrap(healthcheck.wrap(api_metrics.serve(app.wsgi_app))), app)))
     wrap_proxy_headers(app)  # outermost: the scheme is right before anything reads it
     return app

@@ -13,7 +13,10 @@ Whatever the strategy, identity headers a client sends itself (``X-User-Id``,
 ``X-Roles``, ``OpenStack-System-Scope``, ...) are dropped first, so after this
 layer ``environ['HTTP_X_USER_ID']``, ``HTTP_X_PROJECT_ID``, ``HTTP_X_ROLES`` and
 ``HTTP_OPENSTACK_SYSTEM_SCOPE`` hold what the strategy established and nothing
-else. ``/``, ``/v1`` and ``/healthcheck`` answer without credentials.
+else. ``/``, ``/v1`` and ``/healthcheck`` answer without credentials (and
+``/metrics`` with ``[metrics] public``). A ``/healthcheck`` request that
+does carry credentials is authenticated, so that an admin gets the detailed
+view (``anvil.api.healthcheck``); under ``noauth`` every caller is that admin.
 """
 
 import ipaddress
@@ -25,6 +28,9 @@ from anvil.common.config import CONF
 LOG = log.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({'/', '/v1', '/healthcheck'})
+#: Public paths whose callers are identified when they send credentials.
+_IDENTIFIED_IF_CREDENTIALS = frozenset({'/healthcheck'})
+_CREDENTIAL_HEADERS = ('HTTP_X_AUTH_TOKEN', 'HTTP_AUTHORIZATION')
 #: The persona ``noauth`` and ``http_basic`` give: a system-scoped admin, as
 #: Ironic treats every caller of those strategies.
 ADMIN_PERSONA = {'HTTP_X_ROLES': 'admin,member,reader', 'HTTP_OPENSTACK_SYSTEM_SCOPE': 'all',
@@ -44,12 +50,16 @@ def drop_identity_headers(environ):
             del environ[key]
 
 
-def is_public(environ):
-    """True for the paths anyone may read (version discovery, health)."""
+def _path(environ):
     path = environ.get('PATH_INFO', '') or '/'
     if len(path) > 1:
         path = path.rstrip('/') or '/'
-    return path in PUBLIC_PATHS
+    return path
+
+
+def is_public(environ, public_paths=PUBLIC_PATHS):
+    """True for the paths anyone may read (version discovery, health)."""
+    return _path(environ) in public_paths
 
 
 class Authentication:
@@ -59,13 +69,18 @@ class Authentication:
     answers 401 itself or calls the app with the identity set in environ.
     """
 
-    def __init__(self, app, authenticated_app):
+    def __init__(self, app, authenticated_app, public_paths=PUBLIC_PATHS, everyone=False):
         self.app = app
         self.authenticated_app = authenticated_app
+        self.public_paths = public_paths
+        #: noauth: everyone gets the persona, on public paths too
+        self.everyone = everyone
 
     def __call__(self, environ, start_response):
         drop_identity_headers(environ)
-        if is_public(environ):
+        path = _path(environ)
+        if path in self.public_paths and not (path in _IDENTIFIED_IF_CREDENTIALS and (
+                self.everyone or any(environ.get(h) for h in _CREDENTIAL_HEADERS))):
             return self.app(environ, start_response)
         return self.authenticated_app(environ, start_response)
 
@@ -101,7 +116,8 @@ def wrap(app):
     strategy = CONF.auth_strategy
     if strategy not in _STRATEGIES:
         raise ValueError('Unknown auth_strategy %r' % strategy)
-    return Authentication(app, _STRATEGIES[strategy](app))
+    public = PUBLIC_PATHS | {'/metrics'} if CONF.metrics.public else PUBLIC_PATHS
+    return Authentication(app, _STRATEGIES[strategy](app), public, strategy == 'noauth')
 
 
 def warn_if_open(host):

@@ -34,7 +34,7 @@ import werkzeug.exceptions
 from oslo_db import exception as db_exc
 from oslo_log import log
 
-from anvil.api import microversion
+from anvil.api import metrics, microversion
 from anvil.common import exception, masking
 from anvil.common.config import CONF
 
@@ -83,6 +83,7 @@ def retry_after(e):
 
 
 def handle_anvil(e):
+    metrics.remember_error(e)
     level = LOG.warning if e.code >= 500 else LOG.info
     level('%s %s -> %d %s', flask.request.method, flask.request.path, e.code,
           _first_line(e))

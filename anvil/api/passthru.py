@@ -8,7 +8,7 @@ checked before anything is routed, so a 202 means "valid and handed over".
 import flask
 from oslo_utils import uuidutils
 
-from anvil.api import microversion, node_routes, passthru_calls, policy
+from anvil.api import metrics, microversion, node_routes, passthru_calls, policy
 from anvil.api.node_lookup import find_node_for
 from anvil.api.request_body import json_object
 from anvil.api.responses import json_response, passthru_result
@@ -48,6 +48,7 @@ def _check(driver, method, details, info):
     if verb not in details['http_methods']:
         raise exception.UnsupportedHTTPMethod(method=method, http_method=verb)
     base.check_args(method, details.get('args_schema'), info)
+    metrics.remember_passthru(driver, method, details['async'])
 
 
 def _listing(methods):

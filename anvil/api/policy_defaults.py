@@ -149,6 +149,18 @@ DRIVERS_AND_CONDUCTORS = [
 ]
 
 
+#: anvil's own: Ironic has no policy on its health endpoint nor metrics on its API.
+OPERATIONS = [
+    _rule('baremetal:healthcheck:detailed', SYSTEM_ADMIN,
+          'See the detailed /healthcheck (each check\'s details, threads); others get '
+          'the reasons only. Needs [healthcheck] detailed = true.',
+          [('GET', '/healthcheck')], scope_types=['system']),
+    _rule('baremetal:metrics:get', SYSTEM_READER,
+          'Scrape the API\'s Prometheus metrics (unless [metrics] public = true).',
+          [('GET', '/metrics')], scope_types=['system']),
+]
+
+
 def list_rules():
     """Every default rule (entry point ``oslo.policy.policies``)."""
-    return GENERAL + NODES + PASSTHRU + CALLS + DRIVERS_AND_CONDUCTORS
+    return GENERAL + NODES + PASSTHRU + CALLS + DRIVERS_AND_CONDUCTORS + OPERATIONS

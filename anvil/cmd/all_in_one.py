@@ -60,11 +60,13 @@ def main(argv=None):
     # touches the database or registers its conductor
     server = _listening_server(ssl_adapter)
     migration.upgrade()
-    conductor = ConductorService(rpc_server=CONF.rpc_transport == 'oslo')
+    conductor = ConductorService(rpc_server=CONF.rpc_transport == 'oslo', status_server=False)
     conductor.start()
     client = None
     if CONF.rpc_transport == 'local':
         client = local_rpc.LocalClient(conductor.manager)
+        from anvil.common import health_checks
+        health_checks.use_in_process_bus()
     server.wsgi_app = common.build_api_app(
         rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
     thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')

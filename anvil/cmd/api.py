@@ -3,14 +3,21 @@
 gthread, not sync workers: a sync worker is killed (500) when a request
 outlives the worker timeout, and passthru calls may last as long as the RPC
 timeout. The app is built in each worker after fork (no ``preload``).
+
+Metrics: the workers share prometheus_client's multiprocess directory
+(``[metrics] multiproc_dir``, else ``PROMETHEUS_MULTIPROC_DIR``, else a
+temporary one removed at exit), emptied at start; a dead worker's live
+gauges are dropped (``child_exit``), its counters kept.
 """
 
+import os
 import sys
 
 from gunicorn.app import base as gunicorn_base
 
 import anvil.cmd  # noqa: F401  (threading backend first)
 from anvil.cmd import common, tls
+from anvil.common import metrics
 from anvil.common.config import CONF
 
 
@@ -51,6 +58,15 @@ def gunicorn_options():
     return options
 
 
+def _multiprocess_metrics(options):
+    """Set up the workers' shared metrics directory; gunicorn hooks keep it tidy."""
+    directory, made = metrics.prepare_multiprocess(
+        CONF.metrics.multiproc_dir or os.environ.get(metrics.ENV) or None)
+    options['child_exit'] = lambda server, worker: metrics.worker_exited(worker.pid)
+    if made:
+        options['on_exit'] = lambda server: metrics.remove_directory(directory)
+
+
 def main(argv=None):
     common.parse_args(
         argv, prog='anvil-api',
@@ -64,6 +80,11 @@ def main(argv=None):
         options = gunicorn_options()
     except tls.TLSConfigError as exc:
         sys.exit('anvil-api: %s' % exc)
+    if CONF.metrics.enabled:
+        try:
+            _multiprocess_metrics(options)
+        except metrics.DirectoryInUse as exc:
+            sys.exit('anvil-api: %s' % exc)
     _GunicornApp(options).run()
     return 0
 

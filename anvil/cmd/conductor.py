@@ -4,6 +4,7 @@ The launcher forks a child that runs ``ConductorService.start()``; SIGTERM to
 the parent stops the child cleanly (locks released, marked offline).
 """
 
+import os
 import sys
 
 from oslo_service import service
@@ -14,6 +15,9 @@ from anvil.common.config import CONF
 
 
 def main(argv=None):
+    # One process records and serves its own metrics ([conductor] metrics_port):
+    # gunicorn's multiprocess files are the API's business.
+    os.environ.pop('PROMETHEUS_MULTIPROC_DIR', None)
     common.parse_args(
         argv, prog='anvil-conductor',
         description='One anvil conductor: it owns a share of the nodes, takes their '

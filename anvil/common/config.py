@@ -184,6 +184,17 @@ conductor_opts = [
                help='Characters of an async call\'s masked result (as JSON) '
                     'and error message kept on its record; longer ones are '
                     'cut and marked truncated.'),
+    cfg.PortOpt('metrics_port', default=0,
+                help='TCP port on which a conductor serves GET /metrics '
+                     '(Prometheus) and GET /healthcheck (its liveness: '
+                     'database, message bus, its own heartbeat), without '
+                     'authentication. 0 (the default) serves nothing: several '
+                     'conductors may share a host, and each needs a port of '
+                     'its own. Not read by the all-in-one, whose API serves both.'),
+    cfg.HostAddressOpt('metrics_host', default='127.0.0.1',
+                       help='Address the metrics_port listens on. Keep a '
+                            'loopback or management address: what is served '
+                            'there answers anyone who can connect.'),
 ]
 
 fake_opts = [
@@ -239,10 +250,42 @@ ssl_opts = [
                     'by default the Python ssl module\'s.'),
 ]
 
+metrics_opts = [
+    cfg.BoolOpt('enabled', default=True,
+                help='Record Prometheus metrics (API requests, passthru calls, '
+                     'RPC, node locks, worker pool, BMC requests) and serve '
+                     'them on GET /metrics of the API (and of a conductor\'s '
+                     '[conductor] metrics_port). Off: nothing is recorded and '
+                     '/metrics answers 404.'),
+    cfg.BoolOpt('public', default=False,
+                help='Serve the API\'s /metrics without authentication, for a '
+                     'Prometheus that cannot send credentials; then restrict who '
+                     'reaches it by network. Otherwise /metrics needs the same '
+                     'credentials as the rest of the API and the policy rule '
+                     'baremetal:metrics:get (system reader by default).'),
+    cfg.StrOpt('multiproc_dir',
+               help='Directory where anvil-api\'s gunicorn workers keep their '
+                    'samples (prometheus_client multiprocess mode), emptied at '
+                    'start; one per anvil-api (a second one refuses to start '
+                    'on a directory in use). By default the '
+                    'PROMETHEUS_MULTIPROC_DIR environment variable, else a new '
+                    'temporary directory removed at exit.'),
+]
+
+healthcheck_opts = [
+    cfg.BoolOpt('enabled', default=True,
+                help='Answer GET /healthcheck on the API (oslo.middleware '
+                     'healthcheck) without authentication: 200 when every '
+                     'backend check passes, 503 otherwise. The checks are the '
+                     'options "backends" of this group.'),
+]
+
 _GROUPS = [
     (None, default_opts),
     ('api', api_opts),
     ('conductor', conductor_opts),
+    ('metrics', metrics_opts),
+    ('healthcheck', healthcheck_opts),
     ('fake', fake_opts),
     ('redfish', redfish_opts),
     ('ssl', ssl_opts),
@@ -260,6 +303,32 @@ def register_opts(conf):
     from oslo_db import options as db_options
     db_options.set_defaults(conf, connection=_DEFAULT_CONNECTION)
     _register_messaging_opts(conf)
+    _register_healthcheck_opts(conf)
+
+
+#: anvil's checks first, then the file operators touch to drain a host.
+HEALTHCHECK_BACKENDS = ['anvil_database', 'anvil_message_bus', 'anvil_conductors',
+                        'disable_by_file']
+
+
+def _healthcheck_library_opts():
+    from oslo_middleware.healthcheck import opts as hc_opts
+    return hc_opts.HEALTHCHECK_OPTS + hc_opts.DISABLE_BY_FILE_OPTS
+
+
+def _register_healthcheck_opts(conf):
+    """oslo.middleware's [healthcheck] options, with anvil's defaults.
+
+    ``detailed`` is on: the detailed view goes only to callers allowed by the
+    policy rule baremetal:healthcheck:detailed (``anvil.api.healthcheck``),
+    never to anonymous ones. ``disable_by_file_path`` has a default so that
+    draining a host is one ``touch``.
+    """
+    conf.register_opts(_healthcheck_library_opts(), group='healthcheck')
+    conf.set_default('backends', HEALTHCHECK_BACKENDS, group='healthcheck')
+    conf.set_default('detailed', True, group='healthcheck')
+    conf.set_default('disable_by_file_path', '$state_path/healthcheck-disable',
+                     group='healthcheck')
 
 
 def _register_messaging_opts(conf):
@@ -286,13 +355,17 @@ def update_opt_defaults():
     from oslo_messaging.rpc import client as rpc_client
     cfg.set_defaults(db_options.database_opts, connection=_DEFAULT_CONNECTION)
     cfg.set_defaults(rpc_client._client_opts, rpc_response_timeout=_RPC_RESPONSE_TIMEOUT)
+    cfg.set_defaults(_healthcheck_library_opts(), backends=HEALTHCHECK_BACKENDS,
+                     detailed=True, disable_by_file_path='$state_path/healthcheck-disable')
 
 
 def list_opts():
     """Options for oslo-config-generator: anvil's groups and oslo.db's."""
     from oslo_db import options as db_options
-    return [(group or 'DEFAULT', opts) for group, opts in _GROUPS] + [
-        ('database', db_options.database_opts)]
+    hc = [(group, opts) for group, opts in _GROUPS if group == 'healthcheck']
+    return [(group or 'DEFAULT', opts) for group, opts in _GROUPS if group != 'healthcheck'] + [
+        ('database', db_options.database_opts),
+        ('healthcheck', hc[0][1] + _healthcheck_library_opts())]
 
 
 register_opts(CONF)

@@ -18,6 +18,7 @@ from oslo_log import log
 
 from anvil.common import exception, masking, passthru_deny
 from anvil.common.config import CONF
+from anvil.conductor import metrics as conductor_metrics
 from anvil.conductor.call_records import CallRecord
 from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
@@ -31,6 +32,9 @@ _MAX_RESULT = 1000
 
 
 def _event(manager, context, method, outcome, detail='', severity='INFO', error=False):
+    """History values of an event; every outcome but 'started' ends a call (counted)."""
+    if outcome != 'started':
+        conductor_metrics.async_finished('node', outcome)
     text = 'Vendor passthru %s %s' % (method, outcome)
     if detail:
         text += ': %s' % masking.mask_text(detail)  # callers add the body's secrets
@@ -163,6 +167,7 @@ def accept_driver_cast(manager, context, driver_name, method, http_method, info,
         LOG.error('Driver %s async %s expired (sent %.0f s ago, request %s)', driver_name,
                   method, age, request_id)
         record.finish(calls.EXPIRED, error='sent %.0f s ago, more than async_cast_ttl' % age)
+        conductor_metrics.async_finished('driver', 'expired')
         return None
     try:
         manager._refuse_when_stopping()
@@ -175,6 +180,7 @@ def accept_driver_cast(manager, context, driver_name, method, http_method, info,
         LOG.warning('Driver %s async %s refused: %s (request %s)', driver_name, method,
                     masking.mask_text(e, secrets), request_id)
         record.finish(calls.REFUSED, error=e, secrets=secrets)
+        conductor_metrics.async_finished('driver', 'refused')
     return None
 
 
@@ -189,10 +195,12 @@ def _run_driver_method(manager, context, record, driver_name, func, method, http
     try:
         result = manager.run_driver(func, method, context, http_method, info)
     except Exception as e:
+        conductor_metrics.async_finished('driver', 'failed')
         LOG.error('Driver %s async %s failed: %s (request %s)', driver_name, method,
                   masking.mask_text(e, secrets), request_id)
         record.finish(calls.FAILED, error=e, secrets=secrets)
         return
     LOG.info('Driver %s async %s succeeded: %s (request %s)', driver_name, method,
              masking.describe(result, secrets, _MAX_RESULT), request_id)
+    conductor_metrics.async_finished('driver', 'succeeded')
     record.finish(calls.SUCCEEDED, result=result, secrets=secrets)

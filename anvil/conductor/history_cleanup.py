@@ -25,6 +25,7 @@ from futurist import periodics
 from oslo_log import log
 
 from anvil.common.config import CONF
+from anvil.conductor import metrics as conductor_metrics
 from anvil.db import conductors as db_conductors
 from anvil.db import passthru_calls, pruning
 from anvil.db.engine import utcnow
@@ -85,8 +86,7 @@ class Housekeeping:
         for kind in (pruning.NODE_CALLS, pruning.DRIVER_CALLS):
             counts[kind.name] = self._prune_kind(kind, keep, before, calls_budget)
             calls_budget -= counts[kind.name]
-        # METRICS HOOK: history rows pruned = counts['node history'],
-        # call records pruned = counts['node calls'] + counts['driver calls'].
+        conductor_metrics.history_pruned(counts[pruning.HISTORY.name])
         if any(counts.values()):
             LOG.info('Pruned %s', ', '.join('%d %s' % (n, k) for k, n in counts.items()))
         return counts
@@ -97,7 +97,9 @@ class Housekeeping:
         dead_before = utcnow() - datetime.timedelta(
             seconds=CONF.conductor.heartbeat_timeout)
         failed = passthru_calls.fail_abandoned(heartbeat_before=dead_before)
-        if expired or failed:  # METRICS HOOK: calls finished (expired, failed) here
+        conductor_metrics.async_finished('swept', 'expired', expired)
+        conductor_metrics.async_finished('swept', 'failed', failed)
+        if expired or failed:
             LOG.warning('Async calls: %d expired unstarted, %d failed with their conductor',
                         expired, failed)
         return expired, failed

@@ -18,6 +18,7 @@ from oslo_log import log
 from anvil.common import exception, masking, passthru_deny, rpc
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome
+from anvil.conductor import metrics as conductor_metrics
 from anvil.conductor.task_manager import LockManager, same_vendor
 from anvil.db import api as db_api
 from anvil.drivers import base
@@ -81,6 +82,7 @@ class ConductorManager:
         size = CONF.conductor.workers_pool_size
         self._pool = futurist.ThreadPoolExecutor(
             max_workers=size, check_and_reject=rejection.reject_when_reached(size))
+        conductor_metrics.pool_started(size)
         self.accepting = True
 
     def stop_accepting(self):
@@ -241,8 +243,9 @@ class ConductorManager:
     def submit(self, fn, *args):
         """Run ``fn`` on the worker pool. Raises NoFreeConductorWorker when it is full."""
         try:
-            future = self._pool.submit(fn, *args)
+            future = self._pool.submit(conductor_metrics.queued(fn), *args)
         except (futurist.RejectedSubmission, RuntimeError):
+            conductor_metrics.not_queued()
             raise exception.NoFreeConductorWorker() from None
         with self._futures_lock:
             self._futures.add(future)

@@ -13,9 +13,9 @@ import time
 from oslo_log import log
 from oslo_service import service
 
-from anvil.common import rpc
+from anvil.common import metrics, rpc
 from anvil.common.config import CONF
-from anvil.conductor import history_cleanup, orphan_queues
+from anvil.conductor import health, history_cleanup, orphan_queues, status_server
 from anvil.conductor import manager as conductor_manager
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
@@ -27,12 +27,18 @@ LOG = log.getLogger(__name__)
 
 
 class ConductorService(service.Service):
-    """One conductor. ``rpc_server=False`` serves only in-process (all-in-one)."""
+    """One conductor. ``rpc_server=False`` serves only in-process (all-in-one).
 
-    def __init__(self, host=None, rpc_server=True):
+    ``status_server``: serve ``[conductor] metrics_port`` if set (not in the
+    all-in-one, whose API serves /metrics and /healthcheck).
+    """
+
+    def __init__(self, host=None, rpc_server=True, status_server=True):
         super().__init__()
         self.host = host or CONF.host
         self._with_rpc_server = rpc_server
+        self._with_status_server = status_server
+        self._status = None
         self.manager = None
         self._server = None
         self._stop_event = threading.Event()
@@ -46,6 +52,7 @@ class ConductorService(service.Service):
 
     def start(self):
         super().start()
+        metrics.configure(CONF)
         hardware_types = loader.load_hardware_types(CONF.enabled_hardware_types)
         self.manager = conductor_manager.ConductorManager(self.host, hardware_types)
         released = db_api.release_all_reservations(self.host)
@@ -57,6 +64,7 @@ class ConductorService(service.Service):
             LOG.warning('%d async calls were running when %s stopped: marked failed',
                         failed, self.host)
         self._register(hardware_types)
+        health.heartbeat_succeeded()
         self.manager.start()
         if self._with_rpc_server:
             self._server = rpc.get_server(self.host, [self.manager])
@@ -67,6 +75,8 @@ class ConductorService(service.Service):
         self._periodic.start()
         self._housekeeping = history_cleanup.Housekeeping(self.host)
         self._housekeeping.start()
+        if self._with_status_server:
+            self._status = status_server.start_if_configured()
         LOG.info('Conductor %s started, serving %s', self.host, ', '.join(hardware_types))
 
     def _register(self, hardware_types):
@@ -86,6 +96,8 @@ class ConductorService(service.Service):
             try:
                 with self._beat_lock:
                     db_conductors.heartbeat(self.host, online=not self._stopped)
+                    if not self._stopped:
+                        health.heartbeat_succeeded()
                     if self._orphans is not None and not self._stopped:
                         self._orphans.refresh(db_conductors.list_conductors(
                             CONF.conductor.heartbeat_timeout))
@@ -109,6 +121,7 @@ class ConductorService(service.Service):
             return super().stop(graceful)
         with self._beat_lock:  # no heartbeat marks us online again after this
             self._stopped = True
+        health.stopping()
         LOG.info('Conductor %s stopping', self.host)
         self.manager.stop_accepting()
         try:
@@ -139,4 +152,6 @@ class ConductorService(service.Service):
         if self._server is not None:
             rpc.cleanup()
         db_engine.dispose()
+        if self._status is not None:
+            self._status.stop()
         super().stop(graceful)

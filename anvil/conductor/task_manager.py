@@ -19,6 +19,7 @@ from oslo_log import log
 
 from anvil.common import exception
 from anvil.common.config import CONF
+from anvil.conductor import metrics as conductor_metrics
 from anvil.db import api as db_api
 
 LOG = log.getLogger(__name__)
@@ -100,7 +101,20 @@ class LockManager:
                 time.sleep(min(CONF.conductor.node_locked_retry_interval, remaining))
 
     def reserve(self, node_id, history=None):
-        """Take the exclusive lock; returns the node. Raises NodeLocked, NodeNotFound."""
+        """Take the exclusive lock; returns the node. Raises NodeLocked, NodeNotFound.
+
+        The wait is measured (``anvil_conductor_lock_wait_seconds``).
+        """
+        start = time.monotonic()
+        try:
+            node = self._take(node_id, history)
+        except exception.NodeLocked:
+            conductor_metrics.lock_waited(time.monotonic() - start, acquired=False)
+            raise
+        conductor_metrics.lock_waited(time.monotonic() - start, acquired=True)
+        return node
+
+    def _take(self, node_id, history):
         deadline = self._deadline()
         if not self._local.acquire(node_id, max(0.0, deadline - time.monotonic())):
             node = db_api.get_node_by_id(node_id)

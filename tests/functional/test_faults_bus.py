@@ -8,7 +8,6 @@ their own direct connections.
 
 import concurrent.futures
 import socket
-import threading
 import time
 import urllib.parse
 
@@ -17,6 +16,7 @@ import requests
 
 from tests.functional import services
 from tests.functional.deployment import LATEST, fault, running_deployment, wait_for
+from tests.functional.tcp_proxy import TcpProxy
 
 NODE = '/v1/nodes/%s/vendor_passthru'
 DRIVER = '/v1/drivers/fake-hardware/vendor_passthru'
@@ -24,79 +24,6 @@ DRIVER = '/v1/drivers/fake-hardware/vendor_passthru'
 #: to about 5 s when the send waits for the driver's heartbeat thread holding the same
 #: pooled connection while it reconnects. A hang is 12 s (RPC timeout + slack) or more.
 FAST = 6.5
-
-
-class TcpProxy:
-    """Relays 127.0.0.1:``port`` to ``upstream``; ``stop()`` drops every connection."""
-
-    def __init__(self, upstream, port):
-        self.upstream = upstream
-        self.port = port
-        self._listener = None
-        self._sockets = set()
-        self._lock = threading.Lock()
-
-    def start(self):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(('127.0.0.1', self.port))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-        return self
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            if listener is not self._listener:     # accepted while stopping
-                client.close()
-                return
-            try:
-                server = socket.create_connection(self.upstream, 5)
-            except OSError:
-                client.close()
-                continue
-            server.settimeout(None)
-            with self._lock:
-                self._sockets.update((client, server))
-            for src, dst in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for sock in (src, dst):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def stop(self):
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            try:    # wakes the thread blocked in accept(); close() alone would not
-                listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            listener.close()
-        with self._lock:
-            sockets, self._sockets = self._sockets, set()
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
 
 
 @pytest.fixture(scope='module')

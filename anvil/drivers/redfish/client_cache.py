@@ -16,6 +16,8 @@ import time
 
 from oslo_log import log
 
+from anvil.drivers.redfish import metrics as redfish_metrics
+
 LOG = log.getLogger(__name__)
 
 
@@ -48,6 +50,8 @@ class ClientCache:
         with self._lock:
             client, stale = self._lookup(key)
         self._retire(stale)
+        redfish_metrics.cache_lookup('hit' if client is not None else
+                                     'expired' if stale else 'miss')
         if client is not None:
             return client
         client = self._build(key)

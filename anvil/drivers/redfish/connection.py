@@ -21,6 +21,7 @@ from sushy import connector as sushy_connector
 from anvil.common import masking
 from anvil.common.config import CONF
 from anvil.drivers.redfish import client_cache, errors
+from anvil.drivers.redfish import metrics as redfish_metrics
 
 LOG = log.getLogger(__name__)
 
@@ -71,7 +72,8 @@ def build(key):
         server_side_retries=CONF.redfish.server_side_retries,
         server_side_retries_delay=CONF.redfish.server_side_retries_delay,
         default_request_timeout=CONF.redfish.read_timeout,
-        connect_timeout=CONF.redfish.connect_timeout)
+        connect_timeout=CONF.redfish.connect_timeout,
+        response_callback=redfish_metrics.response_seen)
     auth = _AUTH[key.auth_type](username=key.username, password=key.password)
     try:
         root = sushy.Sushy(key.address, auth=auth, connector=connector)
@@ -108,6 +110,7 @@ class Bmcs:
             client = self.cache.get(key)
             yield client.root
         except errors.TRANSLATED as e:
+            redfish_metrics.failed(e)
             if client is not None and isinstance(e, errors.DROP_CLIENT):
                 self.cache.drop(key, client)
             where = 'BMC %s' % info.address
