@@ -12,8 +12,7 @@ from anvil.api import microversion, node_routes, passthru_calls, policy
 from anvil.api.node_lookup import find_node_for
 from anvil.api.request_body import json_object
 from anvil.api.responses import json_response, passthru_result
-from anvil.common import exception, passthru_deny
-from anvil.drivers import base
+from anvil.common import exception, passthru_deny, vendor_metadata
 
 bp = flask.Blueprint('passthru', __name__)
 
@@ -47,7 +46,7 @@ def _check(driver, method, details, info):
     verb = flask.request.method
     if verb not in details['http_methods']:
         raise exception.UnsupportedHTTPMethod(method=method, http_method=verb)
-    base.check_args(method, details.get('args_schema'), info)
+    vendor_metadata.check_args(method, details.get('args_schema'), info)
 
 
 def _listing(methods):
@@ -57,7 +56,7 @@ def _listing(methods):
 
 def _node_methods(topology, node):
     try:
-        return topology.methods(node['driver'], node['vendor_interface'], base.NODE)
+        return topology.methods(node['driver'], node['vendor_interface'], vendor_metadata.NODE)
     except exception.DriverNotFound:
         raise exception.NoFreeConductor(driver=node['driver']) from None
 
@@ -156,11 +155,11 @@ def driver_passthru(driver, method=None):
     topology = api.topology.get()
     if method == 'methods' and flask.request.method == 'GET' and not flask.request.args:
         policy.authorize('baremetal:driver:get', flask.g.context)
-        return _listing(topology.methods(driver, None, base.DRIVER))
+        return _listing(topology.methods(driver, None, vendor_metadata.DRIVER))
     method = _method_name(method)
     policy.authorize(policy.passthru_rule('driver', method), flask.g.context)
     info = json_object()
-    details = topology.methods(driver, None, base.DRIVER).get(method)
+    details = topology.methods(driver, None, vendor_metadata.DRIVER).get(method)
     _check(driver, method, details, info)
     if details['async']:
         return passthru_calls.send_tracked(

@@ -16,14 +16,13 @@ import time
 
 from oslo_log import log
 
-from anvil.common import exception, masking, passthru_deny
+from anvil.common import exception, masking, passthru_deny, vendor_metadata
 from anvil.common.config import CONF
 from anvil.conductor.call_records import CallRecord
 from anvil.conductor.task_manager import Task, same_vendor
 from anvil.db import api as db_api
 from anvil.db import history
 from anvil.db import passthru_calls as calls
-from anvil.drivers import base
 
 LOG = log.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
             routing = {'driver': node['driver'], 'vendor_interface': node['vendor_interface']}
         passthru_deny.refuse_if_denied(routing['driver'], method)
         vendor = manager._vendor(routing['driver'], routing['vendor_interface'])
-        func, meta = manager._method(vendor, base.NODE, method, http_method, info)
+        func, meta = manager._method(vendor, vendor_metadata.NODE, method, http_method, info)
         manager.submit(_run_node_method, manager, context, record, node_id, routing, vendor,
                        func, meta, http_method, info)
     except exception.NodeNotFound:
@@ -168,7 +167,7 @@ def accept_driver_cast(manager, context, driver_name, method, http_method, info,
         manager._refuse_when_stopping()
         passthru_deny.refuse_if_denied(driver_name, method)
         vendor = manager._vendor(driver_name)
-        func, _meta = manager._method(vendor, base.DRIVER, method, http_method, info)
+        func, _meta = manager._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
         manager.submit(_run_driver_method, manager, context, record, driver_name, func,
                        method, http_method, info)
     except exception.AnvilException as e:

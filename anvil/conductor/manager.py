@@ -15,12 +15,11 @@ import oslo_messaging
 from futurist import rejection, waiters
 from oslo_log import log
 
-from anvil.common import exception, masking, passthru_deny, rpc
+from anvil.common import exception, masking, passthru_deny, rpc, vendor_metadata
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome
 from anvil.conductor.task_manager import LockManager, same_vendor
 from anvil.db import api as db_api
-from anvil.drivers import base
 
 LOG = log.getLogger(__name__)
 
@@ -114,7 +113,7 @@ class ConductorManager:
             raise exception.UnsupportedHTTPMethod(method=method, http_method=http_method)
         if not isinstance(info, dict):
             raise exception.InvalidParameterValue(err='Arguments must be a JSON object.')
-        base.check_args(method, meta.args_schema, info)
+        vendor_metadata.check_args(method, meta.args_schema, info)
         func = getattr(vendor, method)
         _bind_args(func, method, http_method, info)
         return func, meta
@@ -172,7 +171,7 @@ class ConductorManager:
         for _attempt in range(3):
             passthru_deny.refuse_if_denied(routing['driver'], method)
             vendor = self._vendor(routing['driver'], routing['vendor_interface'])
-            func, meta = self._method(vendor, base.NODE, method, http_method, info)
+            func, meta = self._method(vendor, vendor_metadata.NODE, method, http_method, info)
             with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
                                     purpose='vendor passthru %s' % method) as task:
                 _check_expected(expect, task.node)
@@ -203,7 +202,7 @@ class ConductorManager:
         self._refuse_abandoned(context, method, caller_gives_up_at)
         passthru_deny.refuse_if_denied(driver_name, method)
         vendor = self._vendor(driver_name)
-        func, meta = self._method(vendor, base.DRIVER, method, http_method, info)
+        func, meta = self._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
         return _encode_return(self.run_driver(func, method, context, http_method, info),
                               meta.attach)
 
