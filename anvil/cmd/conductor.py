@@ -8,13 +8,12 @@ import sys
 
 from oslo_service import service
 
-import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common
+from anvil.common import startup
 from anvil.common.config import CONF
 
 
 def main(argv=None):
-    common.parse_args(
+    startup.parse_args(
         argv, prog='anvil-conductor',
         description='One anvil conductor: it owns a share of the nodes, takes their '
                     'locks and runs their drivers\' vendor methods.',
