@@ -15,19 +15,20 @@ from anvil.api import (
     conductors,
     drivers,
     errors,
+    hash_ring,
     microversion,
     node_history,
     nodes,
     passthru,
     passthru_calls,
     root,
+    rpcapi,
 )
 from anvil.api.access_log import wrap as with_access_log
 from anvil.api.openapi import bp as openapi_bp
 from anvil.api.proxy_headers import wrap as wrap_proxy_headers
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
-from anvil.conductor import hash_ring, rpcapi
 
 
 class _RequestId(request_id.RequestId):

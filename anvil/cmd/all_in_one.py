@@ -52,8 +52,8 @@ def main(argv=None):
     except tls.TLSConfigError as exc:
         sys.exit('anvil: %s' % exc)
     from anvil.api import app as api_app
+    from anvil.api import hash_ring, rpcapi
     from anvil.common import local_rpc
-    from anvil.conductor import hash_ring, rpcapi
     from anvil.conductor.service import ConductorService
     from anvil.db import migration
 

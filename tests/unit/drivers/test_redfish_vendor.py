@@ -2,8 +2,8 @@
 
 import pytest
 
+from anvil.api import hash_ring
 from anvil.common import exception, vendor_metadata
-from anvil.conductor import hash_ring
 from anvil.drivers.redfish import hardware
 
 IRONIC = {  # from reference/ironic-39-http-transcript.md, "36. list methods"

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from oslo_utils import uuidutils
 
+from anvil.api import hash_ring
 from anvil.common import exception
-from anvil.conductor import hash_ring
 from anvil.db import conductors as db_conductors
 from anvil.db.engine import utcnow, writer
 from anvil.drivers.fake.hardware import FakeHardware
