@@ -87,10 +87,10 @@ def node_passthru(ident, method=None):
             raise exception.NodeLocked(node=node['uuid'], host=node['reservation'])
         return passthru_calls.send_tracked(
             lambda: api.vendor_passthru(flask.g.context, node, method, flask.request.method,
-                                        info, True),
+                                        info, async_call=True),
             node['driver'], method, node=node, conductor=_owner(api, node))
     reply = api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
-                                False)
+                                async_call=False)
     return passthru_result(reply)
 
 
@@ -142,7 +142,8 @@ def _sync_call_by_cached_route(api, ident, node, method, info):
         return None
     try:
         return api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
-                                   False, expect=node_routes.expectation(ident, node))
+                                   async_call=False,
+                                   expect=node_routes.expectation(ident, node))
     except _STALE_ROUTE_SIGNS:
         node_routes.forget(ident)
         return None
@@ -164,7 +165,7 @@ def driver_passthru(driver, method=None):
     if details['async']:
         return passthru_calls.send_tracked(
             lambda: api.driver_vendor_passthru(flask.g.context, driver, method,
-                                               flask.request.method, info, True),
+                                               flask.request.method, info, async_call=True),
             driver, method)
     return passthru_result(api.driver_vendor_passthru(
-        flask.g.context, driver, method, flask.request.method, info, False))
+        flask.g.context, driver, method, flask.request.method, info, async_call=False))

@@ -18,8 +18,9 @@ from oslo_log import log
 
 from anvil.common import exception, masking, passthru_deny, vendor_metadata
 from anvil.common.config import CONF
+from anvil.conductor import route_checks
 from anvil.conductor.call_records import CallRecord
-from anvil.conductor.task_manager import Task, same_vendor
+from anvil.conductor.task_manager import Task
 from anvil.db import api as db_api
 from anvil.db import history
 from anvil.db import passthru_calls as calls
@@ -122,7 +123,7 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
                        masking.mask_text(e, secrets), error=True)
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
     try:
-        if not same_vendor(routing, node):
+        if not route_checks.same_vendor(routing, node):
             raise exception.NodeChanged(node=node['uuid'],
                                         what='its driver or vendor interface changed after '
                                              'the call was accepted')

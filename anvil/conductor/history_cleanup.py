@@ -23,11 +23,11 @@ import zlib
 
 from futurist import periodics
 from oslo_log import log
+from oslo_utils.timeutils import utcnow
 
 from anvil.common.config import CONF
 from anvil.db import conductors as db_conductors
 from anvil.db import passthru_calls, pruning
-from anvil.db.engine import utcnow
 
 LOG = log.getLogger(__name__)
 

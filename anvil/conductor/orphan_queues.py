@@ -14,9 +14,9 @@ Several survivors may read the same queue; each message goes to one of them.
 import datetime
 
 from oslo_log import log
+from oslo_utils.timeutils import utcnow
 
 from anvil.common import rpc
-from anvil.db.engine import utcnow
 
 LOG = log.getLogger(__name__)
 

@@ -11,11 +11,12 @@ Raises (besides oslo.db's DBError family): ``NodeNotFound``, ``NodeLocked``,
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
+from oslo_utils.timeutils import utcnow
 
 from anvil.common import exception
 from anvil.db import history as db_history
 from anvil.db import models
-from anvil.db.engine import autocommit, reader, retry_on_deadlock, utcnow, writer
+from anvil.db.engine import autocommit, reader, retry_on_deadlock, writer
 
 NODES = models.Node.__table__
 NODE_COLUMNS = tuple(c.name for c in NODES.columns)
