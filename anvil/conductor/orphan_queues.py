@@ -59,7 +59,3 @@ class OrphanQueues:
     def stop(self):
         for hostname in list(self._servers):
             self._stop(hostname)
-
-    @property
-    def hosts(self):
-        return sorted(self._servers)

@@ -245,11 +245,3 @@ def release_all_reservations(host):
     with writer() as conn:
         return conn.execute(sa.update(NODES).where(NODES.c.reservation == host)
                             .values(reservation=None)).rowcount
-
-
-@retry_on_deadlock
-def record_last_error(node_id, message):
-    """Set (or with None, clear) the node's last_error."""
-    with writer() as conn:
-        conn.execute(sa.update(NODES).where(NODES.c.id == node_id)
-                     .values(last_error=message, updated_at=utcnow()))
