@@ -65,6 +65,16 @@ def driver_passthru(http_methods, async_call=True, description='', attach=False,
                       False, args_schema)
 
 
+def required_args(*names, **properties):
+    """A JSON Schema for an object that must carry ``names`` (any extra keys allowed).
+
+    For driver authors (docs/driver-guide.md).
+    """
+    props = {name: properties.get(name, {}) for name in names}
+    props.update({k: v for k, v in properties.items() if k not in props})
+    return {'type': 'object', 'required': list(names), 'properties': props}
+
+
 class VendorInterface:
     """Base of vendor interfaces; subclasses declare methods with the decorators."""
 

@@ -85,6 +85,15 @@ def test_a_bad_schema_fails_at_declaration():
         base.passthru(['POST'], args_schema={'type': 'no-such-type'})
 
 
+def test_required_args_builds_a_schema():
+    schema = base.required_args('a', 'b', b={'type': 'integer'}, c={'type': 'string'})
+    assert schema == {'type': 'object', 'required': ['a', 'b'],
+                      'properties': {'a': {}, 'b': {'type': 'integer'}, 'c': {'type': 'string'}}}
+    with pytest.raises(exception.InvalidParameterValue,
+                       match="Parameter 'b' not passed to method 'x'."):
+        vendor_metadata.check_args('x', schema, {'a': 1})
+
+
 # -- hardware types -----------------------------------------------------------------
 
 def test_hardware_type_vendor_lookup():
