@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
-import anvil.cmd  # noqa: E402,F401  (threading backend first, as anvil's scripts do)
+from anvil.common import startup  # noqa: E402  (threading backend first, as anvil's scripts do)
 
 NODE_NAME = 'bench-%05d'
 
@@ -151,8 +151,7 @@ def serve_http(app_factory, config_file, port):
     from gunicorn.app import base as gunicorn_base
 
     from anvil.cmd import api as anvil_api
-    from anvil.cmd import common
-    common.parse_args(['--config-file', config_file], prog='anvil-bench-floor')
+    startup.parse_args(['--config-file', config_file], prog='anvil-bench-floor')
     options = dict(anvil_api.gunicorn_options(), bind='127.0.0.1:%d' % port,
                    proc_name='anvil-bench-floor')
 

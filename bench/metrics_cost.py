@@ -29,17 +29,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 def _measure(calls, batches):
     """In this process: [(off us/call, on us/call)] per batch pair."""
-    import anvil.cmd  # noqa: F401  (threading backend first)
-    from anvil.cmd import common
-    from anvil.common import local_rpc, metrics
+    import anvil.common.startup  # noqa: F401  (first: the threading backend)
+    from anvil.common import local_rpc, metrics, startup
     from anvil.common.config import CONF
     workdir = tempfile.mkdtemp(prefix='anvil-metrics-cost-')
-    common.parse_args([], prog='metrics-cost')
+    startup.parse_args([], prog='metrics-cost')
     CONF.set_override('auth_strategy', 'noauth')
     CONF.set_override('access_log', False, group='api')
     CONF.set_override('connection', 'sqlite:///%s/anvil.sqlite' % workdir, group='database')
     CONF.set_override('heartbeat_interval', 3600, group='conductor')
-    from anvil.conductor import hash_ring, rpcapi
+    from anvil.api import app as api_app
+    from anvil.api import hash_ring, rpcapi
     from anvil.conductor.service import ConductorService
     from anvil.db import migration
     migration.upgrade()
@@ -49,7 +49,7 @@ def _measure(calls, batches):
     clients = {}
     for on in (False, True):
         CONF.set_override('enabled', on, group='metrics')
-        clients[on] = common.build_api_app(api).test_client()
+        clients[on] = api_app.create_app(api).test_client()
     headers = {'X-OpenStack-Ironic-API-Version': 'latest'}
     resp = clients[True].post('/v1/nodes', json={'driver': 'fake-hardware', 'name': 'n1'},
                               headers=headers)

@@ -22,6 +22,7 @@ import threading
 import time
 
 import sqlalchemy as sa
+from oslo_utils import timeutils
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
@@ -45,7 +46,7 @@ def fill(nodes, rows):
     node_ids = [db_api.create_node({'driver': 'fake-hardware', 'name': 'b%d' % i})['id']
                 for i in range(nodes)]
     table = models.NodeHistory.__table__
-    now = engine.utcnow()
+    now = timeutils.utcnow()
     for node_id in node_ids:
         with engine.writer() as conn:
             conn.execute(sa.insert(table), [

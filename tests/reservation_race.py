@@ -13,12 +13,13 @@ import random
 import threading
 
 import sqlalchemy as sa
+from oslo_utils.timeutils import utcnow
 
 from anvil.common import exception
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
 from anvil.db import history as db_history
-from anvil.db.engine import utcnow, writer
+from anvil.db.engine import writer
 
 HOSTS = ('conductor-a', 'conductor-b', 'conductor-c')
 

@@ -15,6 +15,7 @@ from anvil.api import (
     conductors,
     drivers,
     errors,
+    hash_ring,
     healthcheck,
     microversion,
     node_history,
@@ -22,6 +23,7 @@ from anvil.api import (
     passthru,
     passthru_calls,
     root,
+    rpcapi,
 )
 from anvil.api import metrics as api_metrics
 from anvil.api.access_log import wrap as with_access_log
@@ -29,7 +31,6 @@ from anvil.api.openapi import bp as openapi_bp
 from anvil.api.proxy_headers import wrap as wrap_proxy_headers
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
-from anvil.conductor import hash_ring, rpcapi
 
 
 class _RequestId(request_id.RequestId):

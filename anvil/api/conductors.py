@@ -5,11 +5,9 @@ and sorts by ``sort_key``/``sort_dir``; the conductor table is small, so
 sorting and paging happen here on the one read.
 """
 
-import urllib.parse
-
 import flask
 
-from anvil.api import links, microversion, policy
+from anvil.api import links, microversion, paging, policy
 from anvil.api.node_view import timestamp
 from anvil.api.query_args import boolean, check_known, split_fields
 from anvil.api.responses import json_response
@@ -22,7 +20,6 @@ bp = flask.Blueprint('conductors', __name__)
 _LIST_FIELDS = ('hostname', 'conductor_group', 'alive')
 _DETAIL_FIELDS = _LIST_FIELDS + ('drivers', 'created_at', 'updated_at')
 _SORT_KEYS = ('id', 'hostname', 'conductor_group', 'created_at', 'updated_at')
-_MAX_LIMIT = 1000
 
 
 def _view(cond, fields):
@@ -47,26 +44,8 @@ def _check_version():
         raise exception.NotFound()
 
 
-def _limit(raw):
-    try:
-        limit = _MAX_LIMIT if raw is None else int(raw)
-    except ValueError:
-        raise exception.InvalidParameterValue(
-            err='Invalid limit: %s (an integer is expected)' % raw) from None
-    if limit <= 0:
-        raise exception.InvalidParameterValue(err='Limit must be positive')
-    return min(limit, _MAX_LIMIT)
-
-
 def _sorted(conds, key, direction):
-    if direction not in ('asc', 'desc'):
-        raise exception.InvalidParameterValue(
-            err="Invalid sort direction: %s. Acceptable values are 'asc' or 'desc'"
-                % direction)
-    if key not in _SORT_KEYS:
-        raise exception.InvalidParameterValue(
-            err='The sort_key value %s is an invalid field for sorting; conductors sort by: '
-                '%s' % (key, ', '.join(_SORT_KEYS)))
+    paging.check_sort(key, direction, _SORT_KEYS, 'conductors sort by')
     # None sorts lowest, as for nodes; ties broken by id
     return sorted(conds, key=lambda c: (c[key] is not None, c[key], c['id']),
                   reverse=direction == 'desc')
@@ -81,16 +60,6 @@ def _after(conds, marker):
     raise exception.ConductorNotFound(conductor=marker)
 
 
-def _next_link(page, limit):
-    if len(page) != limit:
-        return None
-    query = [(k, v) for k, v in flask.request.args.items(multi=True)
-             if k not in ('limit', 'marker')]
-    query += [('limit', limit), ('marker', page[-1]['hostname'])]
-    return '%s%s?%s' % (links.base_url(), flask.request.path,
-                        urllib.parse.urlencode(query, safe=','))
-
-
 @bp.route('/v1/conductors', methods=['GET'])
 def list_conductors():
     policy.authorize('baremetal:conductor:get', flask.g.context)
@@ -102,12 +71,12 @@ def list_conductors():
         raise exception.InvalidParameterValue(
             err='Can not specify ?detail=True and fields in the same request.')
     fields = _fields(_DETAIL_FIELDS if detail else _LIST_FIELDS)
-    limit = _limit(args.get('limit'))
+    limit = paging.limit(args.get('limit'))
     conds = _sorted(db_conductors.list_conductors(CONF.conductor.heartbeat_timeout),
                     args.get('sort_key', 'id'), args.get('sort_dir', 'asc'))
     page = _after(conds, args.get('marker'))[:limit]
     body = {'conductors': [_view(c, fields) for c in page]}
-    next_link = _next_link(page, limit)
+    next_link = paging.next_link(page, limit, 'hostname')
     if next_link:
         body['next'] = next_link
     return json_response(body)

@@ -178,8 +178,8 @@ class TimedConductorAPI:
 
     @staticmethod
     def _timed(rpc_method, send, args, kwargs):
-        """``send(*args)``; args are (ctx, node or driver, method, verb, info, async_call)."""
-        kind = 'cast' if args[5] else 'call'
+        """``send(*args, **kwargs)``; ``async_call`` (keyword-only) says cast or call."""
+        kind = 'cast' if kwargs.get('async_call') else 'call'
         start = time.perf_counter()
         outcome = 'ok'
         try:

@@ -9,18 +9,14 @@ they keep every node or none, without a query. ``reserved=true|false``
 (locked or not) is anvil's own: Ironic has no such filter.
 """
 
-import urllib.parse
-
-import flask
 from oslo_utils import uuidutils
 
-from anvil.api import links, microversion, node_view
+from anvil.api import microversion, node_view, paging
 from anvil.api.query_args import boolean, check_known
 from anvil.common import exception
 from anvil.db import api as db_api
 from anvil.db.models import INTERFACE_FIELDS
 
-MAX_LIMIT = 1000
 SORT_KEYS = ('id', 'uuid', 'name', 'driver', 'conductor_group', 'reservation', 'maintenance',
              'provision_state', 'power_state', 'created_at', 'updated_at') + INTERFACE_FIELDS
 #: Ironic's provision states (anvil's nodes stay in ``enroll``; it does not provision).
@@ -60,7 +56,7 @@ class ListQuery:
         """``visible_to``: a project; only nodes it owns or leases are listed."""
         self.args = args
         self.detail = detail_path or self._detail_param()
-        self.limit = _limit(args.get('limit'))
+        self.limit = paging.limit(args.get('limit'))
         self.marker = _marker(args.get('marker'))
         self.sort_key, self.sort_dir = _sort(args.get('sort_key', 'id'),
                                              args.get('sort_dir', 'asc'))
@@ -122,25 +118,7 @@ class ListQuery:
 
     def next_link(self, nodes):
         """The URL of the next page (Ironic's ``next``), or None on the last page."""
-        if len(nodes) != self.limit:
-            return None
-        query = [(k, v) for k, v in self.args.items(multi=True) if k not in ('limit', 'marker')]
-        query += [('limit', self.limit), ('marker', nodes[-1]['uuid'])]
-        return '%s%s?%s' % (links.base_url(), flask.request.path,
-                            urllib.parse.urlencode(query, safe=','))
-
-
-def _limit(raw):
-    if raw is None:
-        return MAX_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise exception.InvalidParameterValue(
-            err='Invalid limit: %s (an integer is expected)' % raw) from None
-    if limit <= 0:
-        raise exception.InvalidParameterValue(err='Limit must be positive')
-    return min(limit, MAX_LIMIT)
+        return paging.next_link(nodes, self.limit, 'uuid')
 
 
 def _marker(raw):
@@ -151,14 +129,7 @@ def _marker(raw):
 
 
 def _sort(key, direction):
-    if direction not in ('asc', 'desc'):
-        raise exception.InvalidParameterValue(
-            err="Invalid sort direction: %s. Acceptable values are 'asc' or 'desc'"
-                % direction)
-    if key not in SORT_KEYS:
-        raise exception.InvalidParameterValue(
-            err='The sort_key value %s is an invalid field for sorting; anvil sorts nodes '
-                'by: %s' % (key, ', '.join(SORT_KEYS)))
+    paging.check_sort(key, direction, SORT_KEYS, 'anvil sorts nodes by')
     if key in node_view.VERSIONED_FIELDS:
         microversion.require(node_view.since(key), 'Sorting by "%s"' % key)
     return key, direction

@@ -15,9 +15,8 @@ import jsonpatch
 from oslo_utils import uuidutils
 
 from anvil.api import microversion, node_view
-from anvil.common import exception
+from anvil.common import exception, vendor_metadata
 from anvil.db.models import INTERFACE_FIELDS
-from anvil.drivers import base
 
 CREATABLE = frozenset({'uuid', 'name', 'driver', 'driver_info', 'extra', 'properties',
                        'conductor_group', 'maintenance', 'owner', 'lessee'}
@@ -239,6 +238,6 @@ def validate(values, topology, hint=''):
     if driver not in topology.known_types:
         raise exception.InvalidParameterValue(err="The driver '%s' is unknown." % driver)
     _fill_interfaces(values, driver, topology, hint)
-    base.check_driver_info(driver, topology.driver_info_schema(driver),
+    vendor_metadata.check_driver_info(driver, topology.driver_info_schema(driver),
                            values.get('driver_info') or {})
     return values

@@ -12,8 +12,7 @@ from anvil.api import metrics, microversion, node_routes, passthru_calls, policy
 from anvil.api.node_lookup import find_node_for
 from anvil.api.request_body import json_object
 from anvil.api.responses import json_response, passthru_result
-from anvil.common import exception, passthru_deny
-from anvil.drivers import base
+from anvil.common import exception, passthru_deny, vendor_metadata
 
 bp = flask.Blueprint('passthru', __name__)
 
@@ -47,7 +46,7 @@ def _check(driver, method, details, info):
     verb = flask.request.method
     if verb not in details['http_methods']:
         raise exception.UnsupportedHTTPMethod(method=method, http_method=verb)
-    base.check_args(method, details.get('args_schema'), info)
+    vendor_metadata.check_args(method, details.get('args_schema'), info)
     metrics.remember_passthru(driver, method, details['async'])
 
 
@@ -58,7 +57,7 @@ def _listing(methods):
 
 def _node_methods(topology, node):
     try:
-        return topology.methods(node['driver'], node['vendor_interface'], base.NODE)
+        return topology.methods(node['driver'], node['vendor_interface'], vendor_metadata.NODE)
     except exception.DriverNotFound:
         raise exception.NoFreeConductor(driver=node['driver']) from None
 
@@ -89,10 +88,10 @@ def node_passthru(ident, method=None):
             raise exception.NodeLocked(node=node['uuid'], host=node['reservation'])
         return passthru_calls.send_tracked(
             lambda: api.vendor_passthru(flask.g.context, node, method, flask.request.method,
-                                        info, True),
+                                        info, async_call=True),
             node['driver'], method, node=node, conductor=_owner(api, node))
     reply = api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
-                                False)
+                                async_call=False)
     return passthru_result(reply)
 
 
@@ -144,7 +143,8 @@ def _sync_call_by_cached_route(api, ident, node, method, info):
         return None
     try:
         return api.vendor_passthru(flask.g.context, node, method, flask.request.method, info,
-                                   False, expect=node_routes.expectation(ident, node))
+                                   async_call=False,
+                                   expect=node_routes.expectation(ident, node))
     except _STALE_ROUTE_SIGNS:
         node_routes.forget(ident)
         return None
@@ -157,16 +157,16 @@ def driver_passthru(driver, method=None):
     topology = api.topology.get()
     if method == 'methods' and flask.request.method == 'GET' and not flask.request.args:
         policy.authorize('baremetal:driver:get', flask.g.context)
-        return _listing(topology.methods(driver, None, base.DRIVER))
+        return _listing(topology.methods(driver, None, vendor_metadata.DRIVER))
     method = _method_name(method)
     policy.authorize(policy.passthru_rule('driver', method), flask.g.context)
     info = json_object()
-    details = topology.methods(driver, None, base.DRIVER).get(method)
+    details = topology.methods(driver, None, vendor_metadata.DRIVER).get(method)
     _check(driver, method, details, info)
     if details['async']:
         return passthru_calls.send_tracked(
             lambda: api.driver_vendor_passthru(flask.g.context, driver, method,
-                                               flask.request.method, info, True),
+                                               flask.request.method, info, async_call=True),
             driver, method)
     return passthru_result(api.driver_vendor_passthru(
-        flask.g.context, driver, method, flask.request.method, info, False))
+        flask.g.context, driver, method, flask.request.method, info, async_call=False))

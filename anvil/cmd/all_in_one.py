@@ -18,8 +18,8 @@ import threading
 from cheroot import wsgi
 from oslo_log import log
 
-import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common, tls
+from anvil.cmd import tls
+from anvil.common import startup
 from anvil.common.config import CONF
 
 LOG = log.getLogger(__name__)
@@ -39,7 +39,7 @@ def main(argv=None):
     # main thread blocked on a lock: SIGTERM could go unnoticed.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     CONF.set_default('auth_strategy', 'noauth')  # the embedded setup, on loopback
-    common.parse_args(
+    startup.parse_args(
         argv, prog='anvil',
         description='All of anvil in one process: the API on 127.0.0.1:6385 and one '
                     'conductor, on SQLite under state_path, without authentication.',
@@ -51,8 +51,9 @@ def main(argv=None):
         ssl_adapter = tls.cheroot_adapter()
     except tls.TLSConfigError as exc:
         sys.exit('anvil: %s' % exc)
+    from anvil.api import app as api_app
+    from anvil.api import hash_ring, rpcapi
     from anvil.common import local_rpc
-    from anvil.conductor import hash_ring, rpcapi
     from anvil.conductor.service import ConductorService
     from anvil.db import migration
 
@@ -65,9 +66,9 @@ def main(argv=None):
     client = None
     if CONF.rpc_transport == 'local':
         client = local_rpc.LocalClient(conductor.manager)
-        from anvil.common import health_checks
+        from anvil.api import health_checks
         health_checks.use_in_process_bus()
-    server.wsgi_app = common.build_api_app(
+    server.wsgi_app = api_app.create_app(
         rpcapi.ConductorAPI(hash_ring.TopologyCache(), client))
     thread = threading.Thread(target=server.serve, daemon=True, name='anvil-api')
     thread.start()

@@ -15,9 +15,8 @@ import sys
 
 from gunicorn.app import base as gunicorn_base
 
-import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common, tls
-from anvil.common import metrics
+from anvil.cmd import tls
+from anvil.common import metrics, startup
 from anvil.common.config import CONF
 
 
@@ -31,7 +30,8 @@ class _GunicornApp(gunicorn_base.BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return common.build_api_app()
+        from anvil.api import app  # in the worker, after fork
+        return app.create_app()
 
 
 def gunicorn_options():
@@ -68,7 +68,7 @@ def _multiprocess_metrics(options):
 
 
 def main(argv=None):
-    common.parse_args(
+    startup.parse_args(
         argv, prog='anvil-api',
         description='The anvil API (Ironic-compatible HTTP) under gunicorn; it '
                     'forwards vendor passthru calls to the conductors over RabbitMQ.',

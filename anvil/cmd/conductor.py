@@ -9,8 +9,7 @@ import sys
 
 from oslo_service import service
 
-import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common
+from anvil.common import startup
 from anvil.common.config import CONF
 
 
@@ -18,7 +17,7 @@ def main(argv=None):
     # One process records and serves its own metrics ([conductor] metrics_port):
     # gunicorn's multiprocess files are the API's business.
     os.environ.pop('PROMETHEUS_MULTIPROC_DIR', None)
-    common.parse_args(
+    startup.parse_args(
         argv, prog='anvil-conductor',
         description='One anvil conductor: it owns a share of the nodes, takes their '
                     'locks and runs their drivers\' vendor methods.',

@@ -4,8 +4,7 @@ import sys
 
 from oslo_config import cfg
 
-import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.cmd import common
+from anvil.common import startup
 from anvil.common.config import CONF
 
 
@@ -19,7 +18,7 @@ def _add_commands(subparsers):
 def main(argv=None):
     CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands, title='commands',
                                               help='what to do with the schema'))
-    common.parse_args(
+    startup.parse_args(
         argv, prog='anvil-dbsync',
         description='Create or upgrade the database schema of anvil.',
         first_options='Changed first: [database] connection.')

@@ -13,8 +13,7 @@ import sys
 import yaml
 from oslo_upgradecheck import common_checks, upgradecheck
 
-import anvil.cmd  # noqa: F401  (threading backend first)
-from anvil.common import exception
+from anvil.common import exception, startup
 from anvil.common.config import CONF
 
 Code, Result = upgradecheck.Code, upgradecheck.Result
@@ -111,10 +110,10 @@ class Checks(upgradecheck.UpgradeCommands):
 
 
 def main(argv=None):
-    from anvil.cmd import common  # registers logging options: not at import (tests)
+    startup.register_log_options()
     upgradecheck.register_cli_options(CONF, Checks())
     CONF.set_default('use_stderr', True)  # standard output is the report (--json)
-    common.parse_args(
+    startup.parse_args(
         argv, prog='anvil-status',
         description='Check that this anvil deployment is ready to serve or to be '
                     'upgraded: "anvil-status upgrade check [--json]".',

@@ -12,8 +12,6 @@ class AnvilException(Exception):
 
     _msg_fmt = 'An unknown exception occurred.'
     code = 500
-    #: True when nothing ran, so a client may safely send the request again.
-    safe_to_retry = False
 
     def __init__(self, message=None, **kwargs):
         self.kwargs = kwargs
@@ -82,7 +80,6 @@ class ConductorNotFound(NotFound):
 class Conflict(AnvilException):
     _msg_fmt = 'Conflict.'
     code = 409
-    safe_to_retry = True
 
 
 class NodeLocked(Conflict):
@@ -103,12 +100,10 @@ class NodeChanged(Conflict):
 
 class DuplicateName(Conflict):
     _msg_fmt = 'A node with name %(name)s already exists.'
-    safe_to_retry = False
 
 
 class NodeAlreadyExists(Conflict):
     _msg_fmt = 'A node with UUID %(uuid)s already exists.'
-    safe_to_retry = False
 
 
 class ServiceUnavailable(AnvilException):
@@ -116,7 +111,6 @@ class ServiceUnavailable(AnvilException):
 
     _msg_fmt = 'Resource temporarily unavailable, please retry.'
     code = 503
-    safe_to_retry = True
 
 
 class NoFreeConductor(ServiceUnavailable):
@@ -175,8 +169,3 @@ class NotAcceptable(AnvilException):
 class PayloadTooLarge(AnvilException):
     _msg_fmt = 'Request body is larger than %(limit)s bytes.'
     code = 413
-
-
-class DBVersionMismatch(AnvilException):
-    _msg_fmt = ('The database schema is not at the latest version (%(current)s, '
-                'expected %(head)s); run "anvil-dbsync upgrade".')

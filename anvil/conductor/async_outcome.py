@@ -16,15 +16,15 @@ import time
 
 from oslo_log import log
 
-from anvil.common import exception, masking, passthru_deny
+from anvil.common import exception, masking, passthru_deny, vendor_metadata
 from anvil.common.config import CONF
 from anvil.conductor import metrics as conductor_metrics
+from anvil.conductor import route_checks
 from anvil.conductor.call_records import CallRecord
-from anvil.conductor.task_manager import Task, same_vendor
+from anvil.conductor.task_manager import Task
 from anvil.db import api as db_api
 from anvil.db import history
 from anvil.db import passthru_calls as calls
-from anvil.drivers import base
 
 LOG = log.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
             routing = {'driver': node['driver'], 'vendor_interface': node['vendor_interface']}
         passthru_deny.refuse_if_denied(routing['driver'], method)
         vendor = manager._vendor(routing['driver'], routing['vendor_interface'])
-        func, meta = manager._method(vendor, base.NODE, method, http_method, info)
+        func, meta = manager._method(vendor, vendor_metadata.NODE, method, http_method, info)
         manager.submit(_run_node_method, manager, context, record, node_id, routing, vendor,
                        func, meta, http_method, info)
     except exception.NodeNotFound:
@@ -127,7 +127,7 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
                        masking.mask_text(e, secrets), error=True)
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
     try:
-        if not same_vendor(routing, node):
+        if not route_checks.same_vendor(routing, node):
             raise exception.NodeChanged(node=node['uuid'],
                                         what='its driver or vendor interface changed after '
                                              'the call was accepted')
@@ -173,7 +173,7 @@ def accept_driver_cast(manager, context, driver_name, method, http_method, info,
         manager._refuse_when_stopping()
         passthru_deny.refuse_if_denied(driver_name, method)
         vendor = manager._vendor(driver_name)
-        func, _meta = manager._method(vendor, base.DRIVER, method, http_method, info)
+        func, _meta = manager._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
         manager.submit(_run_driver_method, manager, context, record, driver_name, func,
                        method, http_method, info)
     except exception.AnvilException as e:

@@ -23,12 +23,12 @@ import zlib
 
 from futurist import periodics
 from oslo_log import log
+from oslo_utils.timeutils import utcnow
 
 from anvil.common.config import CONF
 from anvil.conductor import metrics as conductor_metrics
 from anvil.db import conductors as db_conductors
 from anvil.db import passthru_calls, pruning
-from anvil.db.engine import utcnow
 
 LOG = log.getLogger(__name__)
 

@@ -15,13 +15,12 @@ import oslo_messaging
 from futurist import rejection, waiters
 from oslo_log import log
 
-from anvil.common import exception, masking, passthru_deny, rpc
+from anvil.common import exception, masking, passthru_deny, rpc, vendor_metadata
 from anvil.common.config import CONF
-from anvil.conductor import async_outcome
+from anvil.conductor import async_outcome, route_checks
 from anvil.conductor import metrics as conductor_metrics
-from anvil.conductor.task_manager import LockManager, same_vendor
+from anvil.conductor.task_manager import LockManager
 from anvil.db import api as db_api
-from anvil.drivers import base
 
 LOG = log.getLogger(__name__)
 
@@ -41,25 +40,6 @@ def _encode_return(value, attach):
         return {'return': base64.b64encode(bytes(value)).decode(), 'attach': True,
                 'encoding': 'base64'}
     return {'return': value, 'attach': attach}
-
-
-def _check_expected(expect, node):
-    """Refuse a call routed from a cached route that no longer holds (see api/node_routes).
-
-    :raises: NodeChanged (nothing ran) when the locked node is not known by the
-        identifier the client used, moved to another conductor group, or has
-        another owner or lessee than the API authorized the call against.
-    """
-    if not expect:
-        return
-    if expect['ident'] not in (node['uuid'], node['name']):
-        raise exception.NodeChanged(node=expect['ident'],
-                                    what='the identifier now names another node')
-    if expect['conductor_group'] != node['conductor_group']:
-        raise exception.NodeChanged(node=node['uuid'], what='conductor group changed')
-    for field in ('owner', 'lessee'):  # absent from an older API's calls
-        if field in expect and expect[field] != node.get(field):
-            raise exception.NodeChanged(node=node['uuid'], what='%s changed' % field)
 
 
 class ConductorManager:
@@ -116,7 +96,7 @@ class ConductorManager:
             raise exception.UnsupportedHTTPMethod(method=method, http_method=http_method)
         if not isinstance(info, dict):
             raise exception.InvalidParameterValue(err='Arguments must be a JSON object.')
-        base.check_args(method, meta.args_schema, info)
+        vendor_metadata.check_args(method, meta.args_schema, info)
         func = getattr(vendor, method)
         _bind_args(func, method, http_method, info)
         return func, meta
@@ -155,6 +135,8 @@ class ConductorManager:
         the API read them: with them a sync call resolves the method without
         reading the node first, and checks them against the node it locked (a
         node whose driver or interface changed meanwhile is resolved again).
+        The method's name travels as ``driver_method`` (as in Ironic): the
+        RPC client's own ``call(ctxt, method, **kwargs)`` takes ``method``.
         :raises: NodeNotFound, DriverNotFound, NoHandlerForMethod,
             UnsupportedHTTPMethod, InvalidParameterValue, NodeLocked,
             ConductorShuttingDown, DriverOperationError (or the driver's own
@@ -174,11 +156,11 @@ class ConductorManager:
         for _attempt in range(3):
             passthru_deny.refuse_if_denied(routing['driver'], method)
             vendor = self._vendor(routing['driver'], routing['vendor_interface'])
-            func, meta = self._method(vendor, base.NODE, method, http_method, info)
+            func, meta = self._method(vendor, vendor_metadata.NODE, method, http_method, info)
             with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
                                     purpose='vendor passthru %s' % method) as task:
-                _check_expected(expect, task.node)
-                if same_vendor(routing, task.node):
+                route_checks.check_expected(expect, task.node)
+                if route_checks.same_vendor(routing, task.node):
                     vendor.validate(task, method, **info)
                     return _encode_return(self.run_driver(func, method, task, http_method,
                                                           info), meta.attach)
@@ -205,7 +187,7 @@ class ConductorManager:
         self._refuse_abandoned(context, method, caller_gives_up_at)
         passthru_deny.refuse_if_denied(driver_name, method)
         vendor = self._vendor(driver_name)
-        func, meta = self._method(vendor, base.DRIVER, method, http_method, info)
+        func, meta = self._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
         return _encode_return(self.run_driver(func, method, context, http_method, info),
                               meta.attach)
 

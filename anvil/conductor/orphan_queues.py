@@ -14,9 +14,9 @@ Several survivors may read the same queue; each message goes to one of them.
 import datetime
 
 from oslo_log import log
+from oslo_utils.timeutils import utcnow
 
 from anvil.common import rpc
-from anvil.db.engine import utcnow
 
 LOG = log.getLogger(__name__)
 
@@ -59,7 +59,3 @@ class OrphanQueues:
     def stop(self):
         for hostname in list(self._servers):
             self._stop(hostname)
-
-    @property
-    def hosts(self):
-        return sorted(self._servers)

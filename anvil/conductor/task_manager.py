@@ -62,12 +62,6 @@ class LocalQueue:
             return len(self._queues.get(key, ()))
 
 
-def same_vendor(routing, node):
-    """True when ``node`` has the driver and vendor interface the method was resolved for."""
-    return (routing['driver'] == node['driver']
-            and routing['vendor_interface'] == node['vendor_interface'])
-
-
 @dataclasses.dataclass
 class Task:
     """What a vendor method gets: the node (a dict), the context and the lock kind."""

@@ -11,11 +11,12 @@ Raises (besides oslo.db's DBError family): ``NodeNotFound``, ``NodeLocked``,
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
+from oslo_utils.timeutils import utcnow
 
 from anvil.common import exception
 from anvil.db import history as db_history
 from anvil.db import models
-from anvil.db.engine import autocommit, reader, retry_on_deadlock, utcnow, writer
+from anvil.db.engine import autocommit, reader, retry_on_deadlock, writer
 
 NODES = models.Node.__table__
 NODE_COLUMNS = tuple(c.name for c in NODES.columns)
@@ -244,11 +245,3 @@ def release_all_reservations(host):
     with writer() as conn:
         return conn.execute(sa.update(NODES).where(NODES.c.reservation == host)
                             .values(reservation=None)).rowcount
-
-
-@retry_on_deadlock
-def record_last_error(node_id, message):
-    """Set (or with None, clear) the node's last_error."""
-    with writer() as conn:
-        conn.execute(sa.update(NODES).where(NODES.c.id == node_id)
-                     .values(last_error=message, updated_at=utcnow()))

@@ -6,11 +6,12 @@ Raises ``ConductorNotFound``; everything else is oslo.db's DBError family.
 import datetime
 
 import sqlalchemy as sa
+from oslo_utils.timeutils import utcnow
 
 from anvil.common import exception
 from anvil.db import models
 from anvil.db.api import NODES
-from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
+from anvil.db.engine import reader, retry_on_deadlock, writer
 
 CONDUCTORS = models.Conductor.__table__
 HW_TYPES = models.ConductorHardwareType.__table__

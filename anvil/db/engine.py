@@ -15,8 +15,8 @@ by one UPDATE needs no BEGIN and COMMIT round trips (a third of its cost on
 PostgreSQL); elsewhere it is a writer transaction.
 """
 
+import collections
 import contextlib
-import datetime
 import os
 import threading
 
@@ -25,20 +25,15 @@ from oslo_db import api as oslo_db_api
 from oslo_db.sqlalchemy import exc_filters
 
 from anvil.common.config import CONF
-
-_lock = threading.Lock()
+from anvil.common.per_process import PerProcess
 
 #: Retry a whole transaction function on deadlock (MariaDB/PostgreSQL).
 retry_on_deadlock = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
                                               retry_interval=0.05, inc_retry_interval=True)
 
 
-def utcnow():
-    """Naive UTC now, the form every DateTime column stores."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-_state = {'pid': None, 'engine': None, 'writer': None}
+#: the engine, and the same engine with the option that makes SQLite writers BEGIN IMMEDIATE
+_Engines = collections.namedtuple('_Engines', 'engine writer')
 
 
 def _sqlite_events(engine):
@@ -81,24 +76,22 @@ def _create(url):
     return engine
 
 
+def _engines():
+    engine = _create(CONF.database.connection)
+    return _Engines(engine, engine.execution_options(anvil_writer=True))
+
+
+_engines_of_process = PerProcess(_engines)
+
+
 def get_engine():
     """The engine of this process (re-created in a forked child)."""
-    pid = os.getpid()
-    if _state['pid'] != pid:
-        with _lock:
-            if _state['pid'] != pid:
-                engine = _create(CONF.database.connection)
-                _state.update(engine=engine, pid=pid,
-                              writer=engine.execution_options(anvil_writer=True))
-    return _state['engine']
+    return _engines_of_process.get().engine
 
 
 def dispose():
     """Drop the engine and its pool (tests, shutdown, config changes)."""
-    with _lock:
-        if _state['engine'] is not None and _state['pid'] == os.getpid():
-            _state['engine'].dispose()
-        _state.update(engine=None, pid=None, writer=None)
+    _engines_of_process.reset(close=lambda engines: engines.engine.dispose())
 
 
 @contextlib.contextmanager
@@ -117,12 +110,12 @@ _sqlite_writers = threading.RLock()
 @contextlib.contextmanager
 def writer():
     """A Connection inside a write transaction (BEGIN IMMEDIATE on SQLite)."""
-    engine = get_engine()
-    if engine.dialect.name != 'sqlite':
-        with _state['writer'].begin() as conn:
+    engines = _engines_of_process.get()
+    if engines.engine.dialect.name != 'sqlite':
+        with engines.writer.begin() as conn:
             yield conn
         return
-    with _sqlite_writers, _state['writer'].begin() as conn:
+    with _sqlite_writers, engines.writer.begin() as conn:
         yield conn
 
 

@@ -2,10 +2,11 @@
 
 import sqlalchemy as sa
 from oslo_utils import uuidutils
+from oslo_utils.timeutils import utcnow
 
 from anvil.common.config import CONF
 from anvil.db import models
-from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
+from anvil.db.engine import reader, retry_on_deadlock, writer
 
 HISTORY = models.NodeHistory.__table__
 

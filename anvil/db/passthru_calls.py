@@ -18,10 +18,11 @@ import datetime
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
+from oslo_utils.timeutils import utcnow
 
 from anvil.common.config import CONF
 from anvil.db import models
-from anvil.db.engine import reader, retry_on_deadlock, utcnow, writer
+from anvil.db.engine import reader, retry_on_deadlock, writer
 
 CALLS = models.PassthruCall.__table__
 _NODES = models.Node.__table__

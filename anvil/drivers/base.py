@@ -6,7 +6,7 @@ A vendor method is a method of a ``VendorInterface`` subclass decorated with
 ``MethodInfo`` on the function; ``__init_subclass__`` collects them once per
 class. Conductors publish ``MethodInfo.details()`` to the database so the API
 can check verbs and arguments (``args_schema``, a small JSON Schema) before it
-routes anything.
+routes anything, with ``anvil.common.vendor_metadata`` (no driver code in the API).
 """
 
 import dataclasses
@@ -14,11 +14,7 @@ import dataclasses
 import jsonschema
 
 from anvil.common import exception
-
-NODE = 'node'
-DRIVER = 'driver'
-#: key under which ``HardwareType.interfaces()`` publishes its ``driver_info_schema``
-DRIVER_INFO_SCHEMA = 'driver_info_schema'
+from anvil.common.vendor_metadata import DRIVER, DRIVER_INFO_SCHEMA, NODE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,60 +66,13 @@ def driver_passthru(http_methods, async_call=True, description='', attach=False,
 
 
 def required_args(*names, **properties):
-    """A JSON Schema for an object that must carry ``names`` (any extra keys allowed)."""
+    """A JSON Schema for an object that must carry ``names`` (any extra keys allowed).
+
+    For driver authors (docs/driver-guide.md).
+    """
     props = {name: properties.get(name, {}) for name in names}
     props.update({k: v for k, v in properties.items() if k not in props})
     return {'type': 'object', 'required': list(names), 'properties': props}
-
-
-def check_args(method_name, schema, args):
-    """Apply a method's ``args_schema`` to its arguments.
-
-    Raises InvalidParameterValue with a message naming the offending field,
-    in Ironic's words for a missing parameter.
-    """
-    if not schema:
-        return
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft7Validator(schema).iter_errors(args))
-    if error is None:
-        return
-    if error.validator == 'required':
-        missing = error.message.split("'")[1]
-        raise exception.InvalidParameterValue(
-            err="Parameter '%s' not passed to method '%s'." % (missing, method_name))
-    where = '.'.join(str(p) for p in error.absolute_path)
-    raise exception.InvalidParameterValue(
-        err='Invalid argument %sfor method %s: %s' % (
-            "'%s' " % where if where else '', method_name, error.message))
-
-
-def _driver_info_problem(error):
-    """What is wrong, without quoting the value (it may be a password)."""
-    if error.validator == 'type':
-        return 'must be of type %s' % ' or '.join(
-            [error.validator_value] if isinstance(error.validator_value, str)
-            else error.validator_value)
-    if error.validator == 'enum':
-        return 'must be one of %s' % ', '.join(str(v) for v in error.validator_value)
-    return 'must be %s' % error.schema.get('description', 'valid (%s)' % error.validator)
-
-
-def check_driver_info(driver, schema, info):
-    """Apply a hardware type's ``driver_info_schema`` (None: nothing to check).
-
-    Raises InvalidParameterValue naming the offending key; the message
-    never quotes the value, which may be a secret.
-    """
-    if not schema:
-        return
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft7Validator(schema).iter_errors(info))
-    if error is not None:
-        where = '.'.join(str(p) for p in error.absolute_path)
-        raise exception.InvalidParameterValue(
-            err='Invalid driver_info%s for driver %s: %s' % (
-                " '%s'" % where if where else '', driver, _driver_info_problem(error)))
 
 
 class VendorInterface:

@@ -3,9 +3,8 @@
 import pytest
 
 from anvil.api import app as api_app
-from anvil.api import node_routes
+from anvil.api import hash_ring, node_routes, rpcapi
 from anvil.common import local_rpc
-from anvil.conductor import hash_ring, rpcapi
 from anvil.conductor.service import ConductorService
 
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from anvil.api import app as api_app
-from anvil.api import node_routes
-from anvil.common import health_checks, rpc
+from anvil.api import health_checks, node_routes
+from anvil.common import rpc
 from anvil.db import engine as db_engine
 
 JSON = {'Accept': 'application/json'}

@@ -11,6 +11,7 @@ import time
 
 import flask
 import pytest
+from oslo_utils.timeutils import utcnow
 from werkzeug.exceptions import HTTPException
 
 from anvil.api import passthru_calls as calls_api
@@ -18,7 +19,6 @@ from anvil.common import exception
 from anvil.common.context import RequestContext
 from anvil.db import api as db_api
 from anvil.db import passthru_calls
-from anvil.db.engine import utcnow
 from tests.polling import wait_for
 from tests.unit.api.helpers import LATEST, fault
 from tests.unit.history_events import events

@@ -4,12 +4,13 @@ import datetime
 
 import pytest
 import sqlalchemy as sa
+from oslo_utils.timeutils import utcnow
 
 from anvil.common.context import RequestContext
 from anvil.conductor.history_cleanup import Housekeeping
 from anvil.db import conductors as db_conductors
 from anvil.db import history, models, passthru_calls
-from anvil.db.engine import utcnow, writer
+from anvil.db.engine import writer
 from tests.polling import wait_for
 
 HISTORY = models.NodeHistory.__table__

@@ -122,11 +122,3 @@ def test_destroy_refused_while_reserved(db):
 def test_destroy_missing(db):
     with pytest.raises(exception.NodeNotFound):
         db_api.destroy_node(uuidutils.generate_uuid())
-
-
-def test_record_last_error(db):
-    node = _node()
-    db_api.record_last_error(node['id'], 'boom')
-    assert db_api.get_node_by_id(node['id'])['last_error'] == 'boom'
-    db_api.record_last_error(node['id'], None)
-    assert db_api.get_node_by_id(node['id'])['last_error'] is None

@@ -2,9 +2,8 @@
 
 import pytest
 
-from anvil.common import exception
-from anvil.conductor import hash_ring
-from anvil.drivers import base
+from anvil.api import hash_ring
+from anvil.common import exception, vendor_metadata
 from anvil.drivers.redfish import hardware
 
 IRONIC = {  # from reference/ironic-39-http-transcript.md, "36. list methods"
@@ -27,7 +26,7 @@ def redfish():
     return hardware.RedfishHardware('redfish')
 
 
-def _methods(hw, scope=base.NODE):
+def _methods(hw, scope=vendor_metadata.NODE):
     return hw.vendor('redfish').methods(scope)
 
 
@@ -48,7 +47,7 @@ def test_reads_take_no_exclusive_lock(redfish):
 
 
 def test_driver_method_probe_bmc(redfish):
-    probe = _methods(redfish, base.DRIVER)['probe_bmc']
+    probe = _methods(redfish, vendor_metadata.DRIVER)['probe_bmc']
     assert (probe.http_methods, probe.async_call) == (('POST',), False)
 
 
@@ -60,8 +59,8 @@ def test_ironic_interface_names_are_supported(redfish):
     assert interfaces['power'] == {'default': 'redfish', 'supported': ['redfish']}
 
 
-def check(redfish, method, args, scope=base.NODE):
-    base.check_args(method, _methods(redfish, scope)[method].args_schema, args)
+def check(redfish, method, args, scope=vendor_metadata.NODE):
+    vendor_metadata.check_args(method, _methods(redfish, scope)[method].args_schema, args)
 
 
 @pytest.mark.parametrize('method, args', [
@@ -101,25 +100,25 @@ def test_invalid_arguments_refused_before_any_call(redfish, method, args, words)
 
 def test_probe_needs_an_address(redfish):
     with pytest.raises(exception.InvalidParameterValue, match='redfish_address'):
-        check(redfish, 'probe_bmc', {}, base.DRIVER)
+        check(redfish, 'probe_bmc', {}, vendor_metadata.DRIVER)
     check(redfish, 'probe_bmc', {'redfish_address': 'http://127.0.0.1:8000',
-                                 'redfish_password': 'x'}, base.DRIVER)
+                                 'redfish_password': 'x'}, vendor_metadata.DRIVER)
 
 
 def test_driver_info_schema_published_beside_the_interfaces(redfish):
     """The API reads it from the topology; interface listings never see it."""
     published = redfish.interfaces()
-    assert published[base.DRIVER_INFO_SCHEMA]['properties']['redfish_auth_type'] == {
+    assert published[vendor_metadata.DRIVER_INFO_SCHEMA]['properties']['redfish_auth_type'] == {
         'enum': ['auto', 'session', 'basic']}
     topology = hash_ring.Topology({'conductors': {'c1': ''}, 'known_types': ['redfish'],
                                    'hardware_types': {'redfish': {'c1': published}},
                                    'methods': {}}, 32)
-    assert base.DRIVER_INFO_SCHEMA not in topology.interfaces('redfish')
+    assert vendor_metadata.DRIVER_INFO_SCHEMA not in topology.interfaces('redfish')
     assert 'boot' in topology.interfaces('redfish')
     schema = topology.driver_info_schema('redfish')
-    base.check_driver_info('redfish', schema, {})
-    base.check_driver_info('redfish', schema, {'redfish_address': 'http://127.0.0.1:8000'})
+    vendor_metadata.check_driver_info('redfish', schema, {})
+    vendor_metadata.check_driver_info('redfish', schema, {'redfish_address': 'http://127.0.0.1:8000'})
     with pytest.raises(exception.InvalidParameterValue,
                        match="Invalid driver_info 'redfish_auth_type' for driver redfish"):
-        base.check_driver_info('redfish', schema, {'redfish_auth_type': 'kerberos'})
-    base.check_driver_info('fake-hardware', None, {'anything': 1})
+        vendor_metadata.check_driver_info('redfish', schema, {'redfish_auth_type': 'kerberos'})
+    vendor_metadata.check_driver_info('fake-hardware', None, {'anything': 1})

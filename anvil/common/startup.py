@@ -1,22 +1,35 @@
-"""What every console script does first: config, logging, and building the pieces.
+"""What every anvil process does first: threading backend, configuration, logging.
 
-Console scripts select oslo.service's threading backend before importing
-this module (see ``anvil/cmd/__init__.py``).
+Importing this module selects oslo.service's threading backend, so import it
+before anything that could import eventlet or ``oslo_service.service``: the
+console scripts (``anvil/cmd``) and the WSGI entry point (``anvil/api/wsgi.py``)
+do, as their first anvil import.
+
+oslo.service and futurist still import eventlet (unused, never monkey-patched
+here); its deprecation warning at every start is noise for operators, and so
+is cryptography's about DSA, which dnspython (imported through eventlet) raises.
 """
 
 import importlib.metadata
 import os
 import sys
+import warnings
 
-from oslo_log import log
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+warnings.filterwarnings('ignore', message=r'DSA is deprecated')
 
-from anvil.common.config import CONF
+from oslo_service import backend  # noqa: E402
 
-LOG = log.getLogger(__name__)
+try:
+    backend.init_backend(backend.BackendType.THREADING)
+except backend.exceptions.BackendAlreadySelected:
+    pass
+
+from oslo_log import log  # noqa: E402
+
+from anvil.common.config import CONF  # noqa: E402
+
 _DEFAULT_CONFIG = '/etc/anvil/anvil.conf'
-
-log.register_options(CONF)
-
 
 _WHERE_OPTIONS_ARE = (
     'Options are read from the files given with --config-file (default: '
@@ -38,6 +51,7 @@ def parse_args(argv=None, prog=None, description=None, first_options=''):
     ``description`` and ``first_options`` (the options a user changes first)
     make the command's ``--help``; ``--version`` prints anvil's version.
     """
+    register_log_options()
     argv = sys.argv[1:] if argv is None else argv
     CONF(argv, project='anvil', prog=prog, default_config_files=default_config_files(),
          version=_version(), description=description,
@@ -48,6 +62,15 @@ def parse_args(argv=None, prog=None, description=None, first_options=''):
     log.setup(CONF, 'anvil')
 
 
+def register_log_options():
+    """oslo.log's options (CLI ones among them): before parsing, once.
+
+    Not at import: tests import anvil after they parsed CONF themselves.
+    """
+    if 'log_config_append' not in CONF:
+        log.register_options(CONF)
+
+
 def _version():
     try:
         return importlib.metadata.version('anvil')
@@ -55,14 +78,6 @@ def _version():
         return 'unknown'
 
 
-def build_api_app(conductor_api=None):
-    """The API WSGI app; parses the configuration first if nobody did yet."""
-    from anvil.api import app
-    if not _parsed():
-        parse_args([], prog='anvil-api')
-    return app.create_app(conductor_api)
-
-
-def _parsed():
+def parsed():
     """True once CONF() has parsed a command line (oslo.config keeps no public flag)."""
     return CONF._namespace is not None

@@ -14,10 +14,9 @@ import time
 
 from tooz import hashring
 
-from anvil.common import exception
+from anvil.common import exception, vendor_metadata
 from anvil.common.config import CONF
 from anvil.db import conductors as db_conductors
-from anvil.drivers import base
 
 
 class Topology:
@@ -73,13 +72,13 @@ class Topology:
     def interfaces(self, driver):
         """{kind: {"default", "supported"}} as published by a live conductor, or None."""
         for ifaces in self.hardware_types.get(driver, {}).values():
-            return {k: v for k, v in ifaces.items() if k != base.DRIVER_INFO_SCHEMA}
+            return {k: v for k, v in ifaces.items() if k != vendor_metadata.DRIVER_INFO_SCHEMA}
         return None
 
     def driver_info_schema(self, driver):
         """The JSON Schema for ``driver``'s driver_info, if a live conductor published one."""
         for ifaces in self.hardware_types.get(driver, {}).values():
-            return ifaces.get(base.DRIVER_INFO_SCHEMA)
+            return ifaces.get(vendor_metadata.DRIVER_INFO_SCHEMA)
         return None
 
     def methods(self, driver, vendor_interface, scope):

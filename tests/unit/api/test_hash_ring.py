@@ -5,11 +5,12 @@ import datetime
 import pytest
 import sqlalchemy as sa
 from oslo_utils import uuidutils
+from oslo_utils.timeutils import utcnow
 
+from anvil.api import hash_ring
 from anvil.common import exception
-from anvil.conductor import hash_ring
 from anvil.db import conductors as db_conductors
-from anvil.db.engine import utcnow, writer
+from anvil.db.engine import writer
 from anvil.drivers.fake.hardware import FakeHardware
 
 UUIDS = [uuidutils.generate_uuid() for _ in range(64)]

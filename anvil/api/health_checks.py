@@ -13,6 +13,9 @@ only to callers allowed the detailed view (see ``anvil.api.healthcheck``).
   all-in-one on its in-process dispatcher has no bus to check.
 - ``anvil_conductors``: every hardware type a conductor registered has at
   least one live conductor (the conductors table, as ``/v1/conductors``).
+
+A conductor's status server (``anvil.conductor.status_server``) runs the first
+two as well, by their entry point names: it loads them, it does not import them.
 """
 
 import os

@@ -1,11 +1,11 @@
-"""Passthru decorators, per-class method collection and argument checks."""
+"""Passthru decorators and per-class method collection."""
 
 import dataclasses
 
 import jsonschema
 import pytest
 
-from anvil.common import exception
+from anvil.common import exception, vendor_metadata
 from anvil.drivers import base
 from anvil.drivers.fake.hardware import FakeHardware
 
@@ -25,7 +25,8 @@ class VendorA(base.VendorInterface):
 
 class VendorB(base.VendorInterface):
     @base.passthru(None, require_exclusive_lock=False,
-                   args_schema=base.required_args('bar', bar={'type': 'string'}))
+                   args_schema={'type': 'object', 'required': ['bar'],
+                                'properties': {'bar': {'type': 'string'}}})
     def node_two(self, task, http_method, bar):
         return bar
 
@@ -36,43 +37,43 @@ class VendorC(VendorA):
         return 4
 
 
-def _names(cls, scope=base.NODE):
+def _names(cls, scope=vendor_metadata.NODE):
     return sorted(cls().methods(scope))
 
 
 def test_methods_are_collected_per_class():
     assert _names(VendorA) == ['node_one']
-    assert _names(VendorA, base.DRIVER) == ['driver_one']
+    assert _names(VendorA, vendor_metadata.DRIVER) == ['driver_one']
     assert _names(VendorB) == ['node_two']
-    assert _names(VendorB, base.DRIVER) == []
+    assert _names(VendorB, vendor_metadata.DRIVER) == []
     assert _names(VendorC) == ['node_one', 'node_three']
     assert _names(base.VendorInterface) == []
 
 
 def test_metadata_recorded_by_the_decorator():
-    info = VendorA().methods(base.NODE)['node_one']
+    info = VendorA().methods(vendor_metadata.NODE)['node_one']
     assert info.details() == {'http_methods': ['GET', 'POST'], 'async': False,
                               'description': 'first', 'attach': True,
                               'require_exclusive_lock': True, 'args_schema': None}
-    assert info.scope == base.NODE
+    assert info.scope == vendor_metadata.NODE
 
 
 def test_defaults_post_async_exclusive():
-    info = VendorB().methods(base.NODE)['node_two']
+    info = VendorB().methods(vendor_metadata.NODE)['node_two']
     assert (info.http_methods, info.async_call, info.attach, info.description) == \
         (('POST',), True, False, '')
     assert info.require_exclusive_lock is False
 
 
 def test_driver_methods_never_lock():
-    info = VendorA().methods(base.DRIVER)['driver_one']
+    info = VendorA().methods(vendor_metadata.DRIVER)['driver_one']
     assert (info.scope, info.require_exclusive_lock, info.async_call) == \
-        (base.DRIVER, False, True)
+        (vendor_metadata.DRIVER, False, True)
 
 
 def test_metadata_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        VendorA().methods(base.NODE)['node_one'].async_call = True
+        VendorA().methods(vendor_metadata.NODE)['node_one'].async_call = True
 
 
 def test_decorated_function_still_runs():
@@ -84,47 +85,13 @@ def test_a_bad_schema_fails_at_declaration():
         base.passthru(['POST'], args_schema={'type': 'no-such-type'})
 
 
-# -- check_args -------------------------------------------------------------------
-
-SCHEMA = {'type': 'object', 'required': ['bar'], 'additionalProperties': False,
-          'properties': {'bar': {'type': 'string'}, 'size': {'type': 'integer'}}}
-
-
-def _message(args, schema=SCHEMA):
-    with pytest.raises(exception.InvalidParameterValue) as e:
-        base.check_args('x', schema, args)
-    return str(e.value)
-
-
-def test_missing_argument_in_ironic_words():
-    assert _message({}) == "Parameter 'bar' not passed to method 'x'."
-
-
-def test_wrong_type_names_the_field():
-    assert _message({'bar': 'b', 'size': 'big'}) == \
-        "Invalid argument 'size' for method x: 'big' is not of type 'integer'"
-
-
-def test_unexpected_argument():
-    message = _message({'bar': 'b', 'extra': 1})
-    assert message.startswith('Invalid argument for method x: Additional properties')
-    assert "'extra'" in message
-
-
-@pytest.mark.parametrize('schema', [None, {}])
-def test_no_schema_accepts_anything(schema):
-    assert base.check_args('x', schema, {'anything': [1]}) is None
-
-
-def test_valid_arguments_pass():
-    assert base.check_args('x', SCHEMA, {'bar': 'b', 'size': 3}) is None
-
-
 def test_required_args_builds_a_schema():
     schema = base.required_args('a', 'b', b={'type': 'integer'}, c={'type': 'string'})
     assert schema == {'type': 'object', 'required': ['a', 'b'],
                       'properties': {'a': {}, 'b': {'type': 'integer'}, 'c': {'type': 'string'}}}
-    assert _message({'a': 1}, schema) == "Parameter 'b' not passed to method 'x'."
+    with pytest.raises(exception.InvalidParameterValue,
+                       match="Parameter 'b' not passed to method 'x'."):
+        vendor_metadata.check_args('x', schema, {'a': 1})
 
 
 # -- hardware types -----------------------------------------------------------------
@@ -132,7 +99,7 @@ def test_required_args_builds_a_schema():
 def test_hardware_type_vendor_lookup():
     hw = FakeHardware('fake-hardware')
     assert hw.vendor(None) is hw.vendor('fake')
-    assert hw.vendor('no-vendor').methods(base.NODE) == {}
+    assert hw.vendor('no-vendor').methods(vendor_metadata.NODE) == {}
     with pytest.raises(exception.InvalidParameterValue):
         hw.vendor('nosuch')
 
