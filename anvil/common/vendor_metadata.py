@@ -108,6 +108,9 @@ def _driver_info_problem(error):
             else error.validator_value)
     if error.validator == 'enum':
         return 'must be one of %s' % ', '.join(str(v) for v in error.validator_value)
+    if error.validator == 'required' and isinstance(error.instance, dict):
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return 'missing %s' % ', '.join(missing)
     return 'must be %s' % error.schema.get('description', 'valid (%s)' % error.validator)
 
 

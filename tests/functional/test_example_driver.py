@@ -81,3 +81,9 @@ def test_bad_calls_are_refused_by_the_api(dep, verb, method, body, message):
     assert message in fault(resp)['faultstring']
     assert dep.history('chassis-bad') == []  # nothing reached the driver
 
+
+
+def test_driver_info_is_checked_against_the_published_schema(dep):
+    resp = dep.post('/v1/nodes', {'name': 'chassis-no-address', 'driver': 'example-hardware'})
+    assert resp.status_code == 400, resp.text
+    assert 'example_address' in fault(resp)['faultstring']

@@ -114,3 +114,10 @@ def test_driver_info_messages_name_the_key_never_the_value():
 def test_driver_info_without_schema_or_valid_passes():
     assert vendor_metadata.check_driver_info('hw', None, {'anything': 1}) is None
     assert vendor_metadata.check_driver_info('hw', DRIVER_INFO, {'auth': 'basic'}) is None
+
+
+def test_missing_driver_info_keys_are_named():
+    schema = {'type': 'object', 'required': ['address', 'username']}
+    with pytest.raises(exception.InvalidParameterValue) as raised:
+        vendor_metadata.check_driver_info('hw', schema, {'username': 'u'})
+    assert str(raised.value) == 'Invalid driver_info for driver hw: missing address'
