@@ -1,8 +1,9 @@
 """The Flask application factory: blueprints, error handlers, version hooks.
 
-No RPC call and no DB connection happens here, so the app can be built in a
-gunicorn master before fork (``--preload``): clients are created lazily in
-each worker.
+No RPC call and no DB connection happens here: clients are created lazily,
+on first use in the process that serves. anvil-api builds the app in each
+worker after fork (no ``--preload``, see anvil/cmd/api.py); a server that
+preloads would work as well.
 """
 
 import http

@@ -2,7 +2,8 @@
 
 gthread, not sync workers: a sync worker is killed (500) when a request
 outlives the worker timeout, and passthru calls may last as long as the RPC
-timeout. The app is built in each worker after fork (no ``preload``).
+timeout. The app is built in each worker after fork (no ``--preload``): nothing
+is shared across the fork, and each worker starts its own metrics samples.
 
 Metrics: the workers share prometheus_client's multiprocess directory
 (``[metrics] multiproc_dir``, else ``PROMETHEUS_MULTIPROC_DIR``, else a

@@ -5,8 +5,9 @@ The API asks for call-monitor heartbeats on every sync call
 not after ``rpc_response_timeout``). oslo.messaging's dispatcher serves that
 by starting a thread per call that sends a heartbeat every timeout/2 seconds
 until the call returns; for the usual call, done in milliseconds, the
-thread's start and join are all it does, and cost ~0.1 ms of CPU and ~0.3 ms
-of latency per call. ``CallMonitorDispatcher`` sends the same heartbeats (same
+thread's start and join are all it does: a cost on every call, in CPU and
+latency, for a heartbeat that is almost never sent (measured: bench/PROFILE.md).
+``CallMonitorDispatcher`` sends the same heartbeats (same
 interval, same message, never after the call returned) from one shared thread.
 
 Relies on oslo.messaging's incoming message interface: ``client_timeout``

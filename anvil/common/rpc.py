@@ -123,7 +123,7 @@ class BusClient:
             # Past the first call the reply queue exists: the call's own timeout
             # and call_monitor_timeout bound the wait, the bounded retry a lost
             # broker (for casts too), so it runs on this thread (the pool's
-            # hand-off cost about 8 % of a sync call's time under load).
+            # hand-off was a measurable share of a sync call: bench/PROFILE.md).
             return send(ctx, rpc_method, **kwargs)
         if kind is Send.CALL:
             send = functools.partial(self._first_call, bus, cctxt)

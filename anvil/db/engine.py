@@ -102,8 +102,9 @@ def reader():
 
 
 #: SQLite writers of this process take turns here: SQLite lets one writer in at a
-#: time and makes the others poll with growing sleeps (up to 100 ms), which put
-#: the all-in-one's p99 at c=8 in the hundreds of ms; a lock hands over at once.
+#: time and makes the others poll with growing sleeps (up to 100 ms each), which
+#: ruined the all-in-one's tail latency under concurrency (bench/PROFILE.md); a
+#: lock hands over at once.
 _sqlite_writers = threading.RLock()
 
 
