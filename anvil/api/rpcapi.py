@@ -16,7 +16,7 @@ import kombu.exceptions
 import oslo_messaging
 from oslo_log import log
 
-from anvil.common import exception, rpc
+from anvil.common import exception, rpc, rpc_version_cap
 from anvil.common.config import CONF
 from anvil.common.rpc import Send
 
@@ -37,10 +37,15 @@ class ConductorAPI:
         self._bus.shutdown()
 
     def _send(self, kind, ctx, host, rpc_method, timeout, **kwargs):
-        """Send on the bus; transport failures become anvil exceptions (see above)."""
+        """Send on the bus; transport failures become anvil exceptions (see above).
+
+        The call goes as the oldest RPC version that knows its arguments, within
+        ``[DEFAULT] pin_release_version`` (anvil/common/rpc_version_cap.py).
+        """
+        version, kwargs = rpc_version_cap.prepare_call(rpc_method, kwargs)
         try:
             return self._bus.send(kind, ctx, host, rpc_method, timeout,
-                                  CONF.api.call_monitor_timeout, **kwargs)
+                                  CONF.api.call_monitor_timeout, rpc_version=version, **kwargs)
         except oslo_messaging.MessagingTimeout:
             self.topology.invalidate()
             raise exception.ConductorTimeout(host=host, timeout=timeout,
@@ -48,9 +53,19 @@ class ConductorAPI:
         except oslo_messaging.MessageUndeliverable:
             self.topology.invalidate()
             raise exception.NoFreeConductor(driver=kwargs.get('driver_name') or host) from None
+        except (oslo_messaging.RemoteError, oslo_messaging.UnsupportedVersion) as e:
+            if rpc_version_cap.is_unsupported_version(e):
+                raise rpc_version_cap.unsupported_version_error(host, rpc_method,
+                                                                version) from None
+            raise
         except _TRANSPORT_ERRORS as e:
             LOG.warning('Message bus unavailable for %s to %s: %s', rpc_method, host, e)
             raise exception.MessageBusUnavailable(reason=str(e) or type(e).__name__) from None
+
+    @staticmethod
+    def can_send(rpc_method, argument):
+        """True when the conductors of the pinned release accept ``argument``."""
+        return rpc_version_cap.can_send(rpc_method, argument)
 
     def _route(self, kind, ctx, pick_host, rpc_method, **kwargs):
         """Send to the host ``pick_host(topology)`` names.

@@ -1,5 +1,6 @@
 """anvil-dbsync: create or upgrade the database schema (alembic)."""
 
+import argparse
 import sys
 
 from oslo_config import cfg
@@ -13,6 +14,22 @@ def _add_commands(subparsers):
     up.add_argument('--revision', default='head')
     subparsers.add_parser('current', help='Print the revision the database is at.')
     subparsers.add_parser('version', help='Print the newest revision this code knows.')
+    online = subparsers.add_parser(
+        'online_data_migrations',
+        help='Run the data migrations services tolerate while running; exit 0 when '
+             'none remain, 1 when some do (run again).')
+    online.add_argument('--max-count', type=_positive_int, default=None,
+                        help='Migrate at most this many rows in all (default: until done).')
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError('must be a positive integer, not %r' % text)
+    return value
 
 
 def main(argv=None):
@@ -27,6 +44,9 @@ def main(argv=None):
     if command == 'upgrade':
         migration.upgrade(CONF.command.revision)
         print('Database at revision %s' % migration.current())
+    elif command == 'online_data_migrations':
+        from anvil.db import online_migrations
+        return online_migrations.run_and_report(CONF.command.max_count)
     elif command == 'current':
         print(migration.current() or 'empty')
     else:

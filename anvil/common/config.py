@@ -11,6 +11,8 @@ import socket
 
 from oslo_config import cfg
 
+from anvil.common import release_versions
+
 CONF = cfg.CONF
 
 _DEFAULT_STATE_PATH = os.path.join(os.path.expanduser('~'), '.local', 'share', 'anvil')
@@ -52,6 +54,12 @@ default_opts = [
     cfg.StrOpt('rbac_service_project_name', default='service',
                help='Project whose users with the "service" role count as a '
                     'service in policy rules (rule:service_role), as in Ironic.'),
+    cfg.StrOpt('pin_release_version', choices=release_versions.pinnable_releases(),
+               help='Set on every anvil-api during a rolling upgrade: the '
+                    'release of the oldest conductor still running. Calls then '
+                    'use only the RPC API that release serves (a newer argument '
+                    'is left out, or its feature not used). Unset: this '
+                    'release. See docs/operations.md, "Upgrades".'),
 ]
 
 api_opts = [

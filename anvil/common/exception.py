@@ -130,6 +130,15 @@ class DatabaseUnavailable(ServiceUnavailable):
     _msg_fmt = 'The database is unavailable or overloaded, please retry later.'
 
 
+class ConductorVersionUnsupported(ServiceUnavailable):
+    """The conductor runs an older release than the call needs; it ran nothing."""
+
+    _msg_fmt = ('Conductor %(host)s cannot handle version %(version)s of %(method)s: it '
+                'runs an older release. During a rolling upgrade set [DEFAULT] '
+                'pin_release_version on every anvil-api to the release of the oldest '
+                'conductor (one of: %(releases)s).')
+
+
 class ConductorShuttingDown(ServiceUnavailable):
     _msg_fmt = 'Conductor %(host)s is shutting down, please retry.'
 

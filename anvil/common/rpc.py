@@ -14,13 +14,13 @@ import oslo_messaging
 from oslo_messaging import serializer as om_serializer
 from oslo_messaging.rpc import server as rpc_server
 
-from anvil.common import call_monitor, exception
+from anvil.common import call_monitor, exception, release_versions
 from anvil.common.config import CONF
 from anvil.common.context import RequestContext
 from anvil.common.per_process import PerProcess
 
 EXMODS = ['anvil.common.exception']
-RPC_API_VERSION = '1.0'
+RPC_API_VERSION = release_versions.RPC_VERSION
 
 #: Extra seconds a caller waits beyond the RPC timeout before it gives up itself.
 _DEADLINE_SLACK = 2.0
@@ -73,8 +73,13 @@ def conductor_topic():
 
 
 def get_client():
-    target = oslo_messaging.Target(topic=conductor_topic(), version=RPC_API_VERSION)
-    return oslo_messaging.get_rpc_client(get_transport(), target,
+    """A client that sends no call newer than ``[DEFAULT] pin_release_version`` serves.
+
+    oslo.messaging refuses (RPCVersionCapError) a call prepared above the cap.
+    """
+    version_cap = release_versions.rpc_version_cap(CONF.pin_release_version)
+    target = oslo_messaging.Target(topic=conductor_topic(), version=version_cap)
+    return oslo_messaging.get_rpc_client(get_transport(), target, version_cap=version_cap,
                                          serializer=RequestContextSerializer())
 
 
@@ -111,11 +116,16 @@ class BusClient:
         self.local = local_client is not None
         self._process_bus = PerProcess(lambda: _ProcessBus(local_client))
 
-    def send(self, kind, ctx, host, rpc_method, timeout, call_monitor_timeout, **kwargs):
-        """``kind`` (a ``Send``) ``rpc_method`` to ``host``; the reply of a call."""
+    def send(self, kind, ctx, host, rpc_method, timeout, call_monitor_timeout, *,
+             rpc_version=None, **kwargs):
+        """``kind`` (a ``Send``) ``rpc_method`` to ``host``; the reply of a call.
+
+        ``rpc_version``: the version the call goes as (None: the client's cap).
+        """
         bus = self._process_bus.get()
+        versioned = {'version': rpc_version} if rpc_version else {}
         cctxt = bus.client.prepare(
-            server=host, timeout=timeout, retry=CONF.api.rpc_retry,
+            server=host, timeout=timeout, retry=CONF.api.rpc_retry, **versioned,
             call_monitor_timeout=call_monitor_timeout if kind is Send.CALL else None,
             transport_options=oslo_messaging.TransportOptions(at_least_once=True))
         send = getattr(cctxt, kind.value)

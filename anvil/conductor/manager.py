@@ -15,7 +15,7 @@ import oslo_messaging
 from futurist import rejection, waiters
 from oslo_log import log
 
-from anvil.common import exception, masking, passthru_deny, rpc, vendor_metadata
+from anvil.common import exception, masking, passthru_deny, release_versions, vendor_metadata
 from anvil.common.config import CONF
 from anvil.conductor import async_outcome, route_checks
 from anvil.conductor import metrics as conductor_metrics
@@ -43,9 +43,13 @@ def _encode_return(value, attach):
 
 
 class ConductorManager:
-    """Endpoints served on ``<topic>.<host>``."""
+    """Endpoints served on ``<topic>.<host>``.
 
-    target = oslo_messaging.Target(version=rpc.RPC_API_VERSION)
+    It serves this release's RPC version and every older minor version
+    (anvil/common/release_versions.py): an argument added since is optional.
+    """
+
+    target = oslo_messaging.Target(version=release_versions.RPC_VERSION)
 
     def __init__(self, host, hardware_types):
         self.host = host
