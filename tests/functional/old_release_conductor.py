@@ -9,13 +9,12 @@ changed; the test owns the knob, the product has none.
 
 import sys
 
-import oslo_messaging
+# startup first: it selects oslo.service's threading backend, as anvil-conductor does
+from anvil.common import startup  # noqa: F401  # isort: skip
+import oslo_messaging  # noqa: E402
 
-from anvil.common import (
-    release_versions,
-    startup,  # noqa: F401  (threading backend first, as anvil-conductor)
-)
-from anvil.conductor import manager
+from anvil.common import release_versions  # noqa: E402
+from anvil.conductor import manager  # noqa: E402
 
 OLD_RELEASE = '0.1'
 
