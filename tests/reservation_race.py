@@ -201,7 +201,7 @@ class StaleCleanup:
 
     def run(self):
         def clean():
-            count = db_conductors.release_stale_reservations(self.TIMEOUT)
+            count = len(db_conductors.release_stale_reservations(self.TIMEOUT))
             with self._lock:
                 self.released.append(count)
 

@@ -5,7 +5,10 @@ alive, hardware types each serves, vendor-method metadata. From it come one
 tooz hash ring per (hardware type, conductor group), the owner of a node,
 and the method metadata the API checks requests against.
 ``TopologyCache`` keeps one snapshot per process and re-reads it when it is
-older than ``[api] metadata_cache_ttl`` or when told something changed.
+older than ``[api] metadata_cache_ttl``, when the lease of a conductor in it
+may have run out since (so a dead conductor leaves the rings within
+``[conductor] heartbeat_timeout`` of its last heartbeat), or when told
+something changed.
 """
 
 import itertools
@@ -24,6 +27,7 @@ class Topology:
         self.conductors = data['conductors']            # {hostname: group}
         self.hardware_types = data['hardware_types']    # {type: {hostname: interfaces}}
         self.known_types = data['known_types']
+        self.valid_for = data.get('valid_for')          # seconds, from the load
         self._methods = data['methods']
         self._partitions = partitions
         self._rings = {}
@@ -104,13 +108,21 @@ class TopologyCache:
         self._loaded_at = 0.0
 
     def get(self):
-        ttl = CONF.api.metadata_cache_ttl if self._ttl is None else self._ttl
-        if self._topology is None or time.monotonic() - self._loaded_at > ttl:
+        if self._stale():
             with self._lock:
-                if self._topology is None or time.monotonic() - self._loaded_at > ttl:
+                if self._stale():
+                    loaded_at = time.monotonic()
                     self._topology = self._load()
-                    self._loaded_at = time.monotonic()
+                    self._loaded_at = loaded_at
         return self._topology
+
+    def _stale(self):
+        ttl = CONF.api.metadata_cache_ttl if self._ttl is None else self._ttl
+        if self._topology is None:
+            return True
+        age = time.monotonic() - self._loaded_at
+        valid_for = self._topology.valid_for  # a lease in it may be over past this
+        return age > ttl or (valid_for is not None and age > valid_for)
 
     def invalidate(self):
         """Re-read on next use (a conductor was found gone or new)."""

@@ -130,12 +130,27 @@ conductor_opts = [
                help='RPC topic conductors listen on (each on "<topic>.<host>"). '
                     'Deployments sharing one RabbitMQ virtual host use '
                     'different topics.'),
-    cfg.IntOpt('heartbeat_interval', default=10, min=1,
-               help='Seconds between a conductor\'s heartbeats.'),
-    cfg.IntOpt('heartbeat_timeout', default=60, min=2,
-               help='Seconds after its last heartbeat at which a conductor '
-                    'counts as dead: it leaves the hash ring and its node '
-                    'locks are released by the others.'),
+    cfg.FloatOpt('heartbeat_interval', default=1.0, min=0.1,
+                 help='Seconds between a conductor\'s heartbeats. Each one '
+                      'renews the conductor\'s lease on its nodes; keep it '
+                      'well inside heartbeat_timeout - lease_fence_margin, so '
+                      'that a late or failed heartbeat or two costs nothing.'),
+    cfg.FloatOpt('heartbeat_timeout', default=3.0, min=1.0,
+                 help='Length of a conductor\'s lease, in seconds of the '
+                      'database\'s clock from its last heartbeat. Once it is '
+                      'over, the conductor counts as dead: it leaves the hash '
+                      'ring, the others read its RPC queue and release its node '
+                      'locks. Together with heartbeat_interval it bounds how '
+                      'long a dead conductor\'s nodes go unserved (about '
+                      'heartbeat_timeout + heartbeat_interval).'),
+    cfg.FloatOpt('lease_fence_margin', default=1.0, min=0,
+                 help='A conductor whose last successful heartbeat began more '
+                      'than heartbeat_timeout - lease_fence_margin seconds ago '
+                      '(by its own monotonic clock) starts no new work and '
+                      'refuses calls (503) until a heartbeat succeeds again: it '
+                      'fences itself before anyone may take its nodes. A long '
+                      'pause (GC, a frozen process, a slow database) thus '
+                      'costs refusals, never two conductors driving one node.'),
     cfg.IntOpt('node_locked_retry_attempts', default=3, min=1,
                help='Attempts to take a node lock before giving up with '
                     '409 (NodeLocked).'),
@@ -206,6 +221,12 @@ conductor_opts = [
 ]
 
 fake_opts = [
+    cfg.StrOpt('execution_ledger',
+               help='Tests only: a file to which every fake-hardware vendor '
+                    'method appends one line (request id, method, node, '
+                    'conductor) as it starts running, so a test can count how '
+                    'often each request ran across processes. Unset: nothing '
+                    'is written.'),
     cfg.StrOpt('vendor_delay', default='0',
                help='Seconds every fake-hardware vendor method sleeps before '
                     'it answers: one number, or "a,b" for a random delay '

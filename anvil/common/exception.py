@@ -143,6 +143,17 @@ class ConductorShuttingDown(ServiceUnavailable):
     _msg_fmt = 'Conductor %(host)s is shutting down, please retry.'
 
 
+class ConductorFenced(ConductorShuttingDown):
+    """The conductor could not renew its lease in time: it starts nothing (503).
+
+    A ConductorShuttingDown, so the API re-reads the topology and sends the
+    call once more (to the new owner, if the lease is over meanwhile).
+    """
+
+    _msg_fmt = ('Conductor %(host)s could not renew its lease for %(age).1f s and '
+                'starts no new work, please retry.')
+
+
 class ConductorTimeout(AnvilException):
     """The conductor did not answer in time; the method may have run."""
 

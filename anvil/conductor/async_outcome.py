@@ -2,8 +2,8 @@
 
 A cast has no reply, so the conductor records what became of it in the
 node's history, with the request id: ``started`` (with the lock, in the same
-transaction), ``succeeded``, ``failed``, ``refused`` (shutting down, pool
-full, node locked, invalid) or ``expired`` (sent more than
+transaction), ``succeeded``, ``failed``, ``refused`` (shutting down, fenced,
+pool full, node locked, invalid) or ``expired`` (sent more than
 ``[conductor] async_cast_ttl`` seconds ago, e.g. queued across a restart).
 Failures also set the node's ``last_error``. Results and error messages are
 masked (``anvil.common.masking``) with the secrets of the call's body. The
@@ -131,12 +131,13 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
             raise exception.NodeChanged(node=node['uuid'],
                                         what='its driver or vendor interface changed after '
                                              'the call was accepted')
+        manager.check_lease()  # the lock wait may have outlasted the lease
         vendor.validate(task, method, **info)
         result = manager.run_driver(func, method, task, http_method, info)
         outcome = _event(manager, context, method, 'succeeded',
                          'returned %s' % masking.describe(result, secrets, _MAX_RESULT))
         finish = {'state': calls.SUCCEEDED, 'result': result}
-    except exception.NodeChanged as e:
+    except (exception.NodeChanged, exception.ConductorFenced) as e:
         outcome = _event(manager, context, method, 'refused', masking.mask_text(e, secrets),
                          'ERROR', error=True)
         finish = {'state': calls.REFUSED, 'error': e}
@@ -151,6 +152,33 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
             history.add_event(node_id, **outcome)
     finally:  # the record is the client's handle: written even if the release failed
         record.finish(secrets=secrets, **finish)
+
+
+def record_interrupted(released):
+    """Give an outcome to async calls whose conductor died while they ran.
+
+    ``released``: what ``db.conductors.release_stale_reservations`` returns.
+    A node whose newest event is its dead holder's "started" was running an
+    async method when the holder's lease ran out: it is recorded as failed
+    (it may have run in part, it will not run again). Should the holder only
+    have been frozen and finish the method later, it records no second
+    outcome (``db.api.release_node``).
+    """
+    prefix, suffix = 'Vendor passthru ', ' started'
+    for node_id, host, event in released:
+        if (event is None or event['conductor'] != host or event['event_type'] != history.PASSTHRU
+                or not event['event'].startswith(prefix) or not event['event'].endswith(suffix)):
+            continue
+        method = event['event'][len(prefix):-len(suffix)]
+        text = ('Vendor passthru %s failed: conductor %s stopped renewing its lease while it '
+                'ran; it may have run in part' % (method, host))
+        LOG.error('Node %s: %s (request %s)', node_id, text, event['request_id'])
+        try:
+            history.add_event(node_id, event=text, severity='ERROR', conductor=host,
+                              user=event['user'], request_id=event['request_id'],
+                              last_error=text)
+        except Exception:
+            LOG.exception('Could not record the interrupted %s on node %s', method, node_id)
 
 
 def accept_driver_cast(manager, context, driver_name, method, http_method, info, sent_at):
@@ -193,6 +221,7 @@ def _run_driver_method(manager, context, record, driver_name, func, method, http
         return
     secrets = masking.secret_values(info)
     try:
+        manager.check_lease()
         result = manager.run_driver(func, method, context, http_method, info)
     except Exception as e:
         conductor_metrics.async_finished('driver', 'failed')

@@ -59,6 +59,8 @@ class ConductorManager:
         self._futures = set()
         self._futures_lock = threading.Lock()
         self.accepting = False
+        #: conductor.lease.Lease once the service runs; None (unit tests) never fences
+        self.lease = None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -108,6 +110,16 @@ class ConductorManager:
     def _refuse_when_stopping(self):
         if not self.accepting:
             raise exception.ConductorShuttingDown(host=self.host)
+        self.check_lease()
+
+    def check_lease(self):
+        """Start nothing without a safely held lease (see conductor/lease.py).
+
+        Called when a call arrives and again just before the driver runs (a
+        lock wait may have outlasted the lease). :raises: ConductorFenced.
+        """
+        if self.lease is not None:
+            self.lease.check()
 
     def _refuse_abandoned(self, context, method, caller_gives_up_at):
         """Do not run a sync call whose caller has already given up (and got 504).
@@ -165,6 +177,7 @@ class ConductorManager:
                                     purpose='vendor passthru %s' % method) as task:
                 route_checks.check_expected(expect, task.node)
                 if route_checks.same_vendor(routing, task.node):
+                    self.check_lease()
                     vendor.validate(task, method, **info)
                     return _encode_return(self.run_driver(func, method, task, http_method,
                                                           info), meta.attach)
@@ -192,6 +205,7 @@ class ConductorManager:
         passthru_deny.refuse_if_denied(driver_name, method)
         vendor = self._vendor(driver_name)
         func, meta = self._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
+        self.check_lease()
         return _encode_return(self.run_driver(func, method, context, http_method, info),
                               meta.attach)
 

@@ -12,11 +12,12 @@ Several survivors may read the same queue; each message goes to one of them.
 """
 
 import datetime
+import threading
 
 from oslo_log import log
 from oslo_utils.timeutils import utcnow
 
-from anvil.common import rpc
+from anvil.common import rpc, server_stop
 
 LOG = log.getLogger(__name__)
 
@@ -31,12 +32,20 @@ class OrphanQueues:
         self.host = host
         self.manager = manager
         self._servers = {}
+        self._lock = threading.Lock()
+        self._closed = False
 
     def refresh(self, conductors):
         """Start reading newly dead conductors' queues, stop for revived ones.
 
-        ``conductors`` is ``db.conductors.list_conductors()``'s answer.
+        ``conductors`` is ``db.conductors.list_conductors()``'s answer. After
+        ``stop()`` it does nothing.
         """
+        with self._lock:
+            if not self._closed:
+                self._refresh(conductors)
+
+    def _refresh(self, conductors):
         cutoff = utcnow() - WINDOW
         dead = {c['hostname'] for c in conductors
                 if not c['alive'] and c['hostname'] != self.host
@@ -52,10 +61,14 @@ class OrphanQueues:
             LOG.info('%s stopped reading the RPC queue of %s', self.host, hostname)
 
     def _stop(self, hostname):
-        server = self._servers.pop(hostname)
-        server.stop()
-        server.wait()
+        server_stop.stop(self._servers.pop(hostname))
 
     def stop(self):
-        for hostname in list(self._servers):
-            self._stop(hostname)
+        with self._lock:
+            self._closed = True
+            for hostname in list(self._servers):
+                self._stop(hostname)
+
+    @property
+    def hosts(self):
+        return sorted(self._servers)

@@ -1,7 +1,10 @@
 """The conductor service: register, heartbeat, serve RPC, stop cleanly.
 
 Everything (DB engine, transport, RPC server, threads) is created in
-``start()``, which oslo.service's launcher runs in the forked child. A clean
+``start()``, which oslo.service's launcher runs in the forked child. Each
+heartbeat renews the conductor's lease (``conductor/lease.py``): a conductor
+that cannot renew it in time fences itself (starts nothing); one whose peer's
+lease ran out reads that peer's RPC queue and frees its locks. A clean
 stop refuses new work (503 / history "refused"), marks the conductor
 offline so APIs stop routing to it, waits for running methods up to
 ``[conductor] graceful_shutdown_timeout``, then releases every lock it holds.
@@ -13,9 +16,10 @@ import time
 from oslo_log import log
 from oslo_service import service
 
-from anvil.common import metrics, rpc
+from anvil.common import metrics, rpc, server_stop
 from anvil.common.config import CONF
-from anvil.conductor import health, history_cleanup, orphan_queues, status_server
+from anvil.conductor import health, history_cleanup, housekeeping, orphan_queues, status_server
+from anvil.conductor import lease as conductor_lease
 from anvil.conductor import manager as conductor_manager
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
@@ -40,12 +44,12 @@ class ConductorService(service.Service):
         self._with_status_server = status_server
         self._status = None
         self.manager = None
+        self.lease = conductor_lease.Lease(self.host)
         self._server = None
-        self._stop_event = threading.Event()
         self._beat_lock = threading.Lock()
-        self._periodic = None
-        self._orphans = None
         self._housekeeping = None
+        self._history_cleanup = None
+        self._orphans = None
         self._stopped = False
         #: False when stop() had to give up on running methods (their locks freed)
         self.stopped_cleanly = True
@@ -55,6 +59,11 @@ class ConductorService(service.Service):
         metrics.configure(CONF)
         hardware_types = loader.load_hardware_types(CONF.enabled_hardware_types)
         self.manager = conductor_manager.ConductorManager(self.host, hardware_types)
+        self._check_lease_options()
+        if self._with_rpc_server:
+            # The all-in-one is the only conductor of its database: nobody
+            # could take its nodes, so it never fences itself.
+            self.manager.lease = self.lease
         released = db_api.release_all_reservations(self.host)
         if released:
             LOG.warning('Released %d node locks left by an earlier run of %s',
@@ -63,18 +72,19 @@ class ConductorService(service.Service):
         if failed:
             LOG.warning('%d async calls were running when %s stopped: marked failed',
                         failed, self.host)
-        self._register(hardware_types)
+        self.lease.renew(lambda: self._register(hardware_types))
         health.heartbeat_succeeded()
         self.manager.start()
         if self._with_rpc_server:
             self._server = rpc.get_server(self.host, [self.manager])
             self._server.start()
             self._orphans = orphan_queues.OrphanQueues(self.host, self.manager)
-        self._periodic = threading.Thread(target=self._periodic_loop, daemon=True,
-                                          name='anvil-conductor-periodic')
-        self._periodic.start()
-        self._housekeeping = history_cleanup.Housekeeping(self.host)
+        self._housekeeping = housekeeping.Housekeeping(
+            self.host, self.lease, self.manager, self._orphans,
+            online=lambda: not self._stopped, beat_lock=self._beat_lock)
         self._housekeeping.start()
+        self._history_cleanup = history_cleanup.Housekeeping(self.host)
+        self._history_cleanup.start()
         if self._with_status_server:
             self._status = status_server.start_if_configured()
         LOG.info('Conductor %s started, serving %s', self.host, ', '.join(hardware_types))
@@ -85,29 +95,14 @@ class ConductorService(service.Service):
             self.host, CONF.conductor.conductor_group,
             {name: hw.interfaces() for name, hw in hardware_types.items()}, methods)
 
-    def _periodic_loop(self):
-        """Every heartbeat_interval: heartbeat, free locks of dead conductors and
-        this conductor's own locks that no call holds (``release_forgotten``).
-
-        It goes on while the conductor stops (offline, but alive: the locks of
-        the methods it is finishing are not stale) until stop() is done.
-        """
-        while not self._stop_event.wait(CONF.conductor.heartbeat_interval):
-            try:
-                with self._beat_lock:
-                    db_conductors.heartbeat(self.host, online=not self._stopped)
-                    if not self._stopped:
-                        health.heartbeat_succeeded()
-                    if self._orphans is not None and not self._stopped:
-                        self._orphans.refresh(db_conductors.list_conductors(
-                            CONF.conductor.heartbeat_timeout))
-                self.manager.locks.release_forgotten()
-                released = db_conductors.release_stale_reservations(
-                    CONF.conductor.heartbeat_timeout)
-                if released:
-                    LOG.warning('Released %d locks held by dead conductors', released)
-            except Exception:
-                LOG.exception('Heartbeat of %s failed; retrying next interval', self.host)
+    @staticmethod
+    def _check_lease_options():
+        opts = CONF.conductor
+        if opts.heartbeat_interval >= opts.heartbeat_timeout - opts.lease_fence_margin:
+            LOG.warning('[conductor] heartbeat_interval (%s) is not shorter than '
+                        'heartbeat_timeout - lease_fence_margin (%s): this conductor '
+                        'will fence itself between heartbeats', opts.heartbeat_interval,
+                        opts.heartbeat_timeout - opts.lease_fence_margin)
 
     def stop(self, graceful=True):
         """Refuse new work, go offline, drain, finish (bounded), release all locks.
@@ -129,7 +124,10 @@ class ConductorService(service.Service):
         except Exception:
             LOG.exception('Could not mark %s offline', self.host)
         timeout = CONF.conductor.graceful_shutdown_timeout
-        drain_until = time.monotonic() + min(CONF.api.metadata_cache_ttl + 1, timeout)
+        # An API re-reads the topology once its cache is metadata_cache_ttl old, or
+        # once the first lease in it may be over (heartbeat_timeout at most).
+        drain = min(CONF.api.metadata_cache_ttl, CONF.conductor.heartbeat_timeout) + 1
+        drain_until = time.monotonic() + min(drain, timeout)
         if not self.manager.wait_for_workers(timeout):
             self.stopped_cleanly = False
             LOG.error('Methods still running after %s s: releasing their locks; the '
@@ -137,16 +135,14 @@ class ConductorService(service.Service):
         if self._server is not None:
             time.sleep(max(0.0, drain_until - time.monotonic()))
             self._orphans.stop()
-            self._server.stop()
-            self._server.wait()
+            server_stop.stop(self._server)
         for hardware_type in self.manager.hardware_types.values():
             try:
                 hardware_type.stop()  # e.g. log out of BMC sessions
             except Exception:  # nothing may keep the locks below from being released
                 LOG.exception('Stopping hardware type %s failed', hardware_type.name)
+        self._history_cleanup.stop()
         self._housekeeping.stop()
-        self._stop_event.set()
-        self._periodic.join()
         released = db_api.release_all_reservations(self.host)
         LOG.info('Conductor %s stopped; released %d locks', self.host, released)
         if self._server is not None:

@@ -223,11 +223,15 @@ def reserve_node(host, node_id, history=None):
 def release_node(host, node_id, history=None):
     """Release ``host``'s lock on the node; False when ``host`` did not hold it.
 
-    ``history`` is recorded in the same transaction (whoever held the lock).
+    ``history`` is recorded in the same transaction, even when ``host`` no
+    longer held the lock, unless the lock was broken by a survivor that has
+    already recorded an outcome for the same request (``history.outcome_of``):
+    each async call has one outcome.
     """
     with writer() if history else autocommit() as conn:
         released = conn.execute(_RELEASE, {'node_id': node_id, 'host': host}).rowcount == 1
-        if history:
+        if history and (released or db_history.outcome_of(
+                conn, node_id, history.get('request_id')) is None):
             db_history.insert_event(conn, node_id, history)
         return released
 

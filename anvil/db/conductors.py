@@ -1,4 +1,10 @@
-"""Conductor registration, heartbeats and the metadata conductors publish.
+"""Conductor registration, heartbeats (leases) and the metadata conductors publish.
+
+A heartbeat is a lease renewal: ``heartbeat_at`` is written, and compared,
+on the database server's clock, so the clocks of conductor and API hosts
+never decide who is alive. A conductor is alive while it is online and
+``heartbeat_at + heartbeat_timeout`` (+ the column's rounding) is not past.
+SQLite (the all-in-one: one process) uses this process's clock.
 
 Raises ``ConductorNotFound``; everything else is oslo.db's DBError family.
 """
@@ -16,6 +22,39 @@ from anvil.db.engine import reader, retry_on_deadlock, writer
 CONDUCTORS = models.Conductor.__table__
 HW_TYPES = models.ConductorHardwareType.__table__
 METHODS = models.VendorMethod.__table__
+HISTORY = models.NodeHistory.__table__
+
+
+def _clock(conn):
+    """"Now" in naive UTC on the database server's clock, as a SQL expression.
+
+    ``clock_timestamp()``, not ``now()``: the time of the statement itself,
+    not of the start of its transaction.
+    """
+    name = conn.dialect.name
+    if name == 'postgresql':
+        return sa.func.timezone(sa.literal_column("'UTC'"), sa.func.clock_timestamp())
+    if name == 'mysql':
+        return sa.func.utc_timestamp(6)
+    return sa.literal(utcnow(), sa.DateTime)
+
+
+def _rounding(conn):
+    """Seconds by which a stored ``heartbeat_at`` may be earlier than the write.
+
+    MySQL/MariaDB DATETIME columns keep whole seconds (MariaDB truncates), so
+    a lease is counted one second longer there; safe, never shorter.
+    """
+    return 1.0 if conn.dialect.name == 'mysql' else 0.0
+
+
+def _lease(conn, heartbeat_timeout):
+    return datetime.timedelta(seconds=heartbeat_timeout + _rounding(conn))
+
+
+def database_now(conn):
+    """The database server's "now" (naive UTC)."""
+    return conn.execute(sa.select(_clock(conn))).scalar_one()
 
 
 @retry_on_deadlock
@@ -30,7 +69,7 @@ def register_conductor(hostname, group, hardware_types, vendor_methods):
     with writer() as conn:
         row = conn.execute(sa.select(CONDUCTORS.c.id)
                            .where(CONDUCTORS.c.hostname == hostname)).first()
-        values = dict(conductor_group=group, online=True, heartbeat_at=now)
+        values = dict(conductor_group=group, online=True, heartbeat_at=_clock(conn))
         if row is None:
             cid = conn.execute(sa.insert(CONDUCTORS).values(
                 hostname=hostname, created_at=now, **values)).inserted_primary_key[0]
@@ -58,11 +97,11 @@ def heartbeat(hostname, online=True):
     ``updated_at`` moves too: as in Ironic, the API's conductor ``updated_at``
     is when the conductor last checked in.
     """
-    now = utcnow()
-    values = dict(heartbeat_at=now, updated_at=now)
+    values = dict(updated_at=utcnow())
     if online:
         values['online'] = True
     with writer() as conn:
+        values['heartbeat_at'] = _clock(conn)
         count = conn.execute(sa.update(CONDUCTORS).where(CONDUCTORS.c.hostname == hostname)
                              .values(**values)).rowcount
     if not count:
@@ -77,23 +116,34 @@ def unregister_conductor(hostname):
                      .values(online=False, updated_at=utcnow()))
 
 
-def _alive_clause(heartbeat_timeout, now=None):
-    cutoff = (now or utcnow()) - datetime.timedelta(seconds=heartbeat_timeout)
-    return sa.and_(CONDUCTORS.c.online.is_(True), CONDUCTORS.c.heartbeat_at >= cutoff)
+def _lease_left(row, lease):
+    """Seconds of ``row``'s lease still to run on the database clock (<= 0: over)."""
+    if not row.online:
+        return 0.0
+    return (row.heartbeat_at + lease - row.db_now).total_seconds()
 
 
 def list_conductors(heartbeat_timeout):
-    """Every conductor with ``alive`` computed and its hardware types."""
-    alive = _alive_clause(heartbeat_timeout)
+    """Every conductor with ``alive`` computed and its hardware types.
+
+    ``lease_left``: seconds until its lease is over, on the database clock
+    (0 for an offline one, negative for one already dead).
+    """
     with reader() as conn:
-        rows = conn.execute(sa.select(CONDUCTORS, alive.label('alive'))
+        lease = _lease(conn, heartbeat_timeout)
+        rows = conn.execute(sa.select(CONDUCTORS, _clock(conn).label('db_now'))
                             .order_by(CONDUCTORS.c.hostname)).all()
         types = conn.execute(sa.select(HW_TYPES.c.conductor_id, HW_TYPES.c.hardware_type)).all()
     by_id = {}
     for cid, hw in types:
         by_id.setdefault(cid, []).append(hw)
-    return [dict(r._mapping, alive=bool(r.alive), drivers=sorted(by_id.get(r.id, [])))
-            for r in rows]
+    result = []
+    for r in rows:
+        left = _lease_left(r, lease)
+        cond = {k: v for k, v in r._mapping.items() if k != 'db_now'}
+        result.append(dict(cond, alive=left > 0, lease_left=left,
+                           drivers=sorted(by_id.get(r.id, []))))
+    return result
 
 
 def get_conductor(hostname, heartbeat_timeout):
@@ -109,18 +159,24 @@ def get_topology(heartbeat_timeout):
 
     Returns {'conductors': {hostname: group}, 'hardware_types': {type: {hostname:
     interfaces}}, 'methods': {(type, vendor_interface, scope): {name: details}},
-    'known_types': set of every type ever registered (alive or not)}.
+    'known_types': set of every type ever registered (alive or not),
+    'valid_for': seconds until the first live conductor's lease runs out
+    (None when none is alive): the snapshot says nothing true past that}.
     """
-    alive = _alive_clause(heartbeat_timeout)
     with reader() as conn:
+        lease = _lease(conn, heartbeat_timeout)
         conds = conn.execute(sa.select(CONDUCTORS.c.id, CONDUCTORS.c.hostname,
-                                       CONDUCTORS.c.conductor_group, alive.label('alive'))).all()
+                                       CONDUCTORS.c.conductor_group, CONDUCTORS.c.online,
+                                       CONDUCTORS.c.heartbeat_at,
+                                       _clock(conn).label('db_now'))).all()
         types = conn.execute(sa.select(HW_TYPES)).all()
         methods = conn.execute(sa.select(METHODS)).all()
-    live = {c.id: c for c in conds if c.alive}
+    left = {c.id: _lease_left(c, lease) for c in conds}
+    live = {c.id: c for c in conds if left[c.id] > 0}
     topology = {'conductors': {c.hostname: c.conductor_group for c in live.values()},
                 'hardware_types': {}, 'methods': {},
-                'known_types': {t.hardware_type for t in types}}
+                'known_types': {t.hardware_type for t in types},
+                'valid_for': min((left[cid] for cid in live), default=None)}
     for t in types:
         if t.conductor_id in live:
             topology['hardware_types'].setdefault(t.hardware_type, {})[
@@ -134,15 +190,35 @@ def get_topology(heartbeat_timeout):
 
 @retry_on_deadlock
 def release_stale_reservations(heartbeat_timeout):
-    """Release locks held by conductors whose heartbeat is stale.
+    """Release locks held by conductors whose lease is over (database clock).
 
     Not those merely offline: a stopping conductor goes offline first (so no
     new work is routed to it), then finishes its running methods under their
-    locks and releases them itself. If it dies meanwhile, its heartbeat goes
-    stale. One conditional UPDATE; returns how many nodes were released.
+    locks and releases them itself. If it dies meanwhile, its lease runs out.
+    A conductor fences itself ``lease_fence_margin`` before its lease ends,
+    so by now it starts nothing under these locks. The rows are locked
+    (``FOR UPDATE``) so that of several conductors sweeping at once, one
+    releases each node.
+
+    Returns [(node_id, host, last_event)] for each node released:
+    ``last_event`` is the node's newest history event (a dict, or None), read
+    in the same transaction, so the caller can tell an async call that was
+    interrupted by the death of ``host``.
     """
-    cutoff = utcnow() - datetime.timedelta(seconds=heartbeat_timeout)
-    dead = sa.select(CONDUCTORS.c.hostname).where(CONDUCTORS.c.heartbeat_at < cutoff)
     with writer() as conn:
-        return conn.execute(sa.update(NODES).where(NODES.c.reservation.in_(dead))
-                            .values(reservation=None)).rowcount
+        cutoff = database_now(conn) - _lease(conn, heartbeat_timeout)
+        dead = sa.select(CONDUCTORS.c.hostname).where(CONDUCTORS.c.heartbeat_at < cutoff)
+        rows = conn.execute(sa.select(NODES.c.id, NODES.c.reservation)
+                            .where(NODES.c.reservation.in_(dead))
+                            .order_by(NODES.c.id).with_for_update()).all()
+        if not rows:
+            return []
+        conn.execute(sa.update(NODES).where(NODES.c.id.in_([r.id for r in rows]))
+                     .values(reservation=None))
+        return [(r.id, r.reservation, _last_event(conn, r.id)) for r in rows]
+
+
+def _last_event(conn, node_id):
+    row = conn.execute(sa.select(HISTORY).where(HISTORY.c.node_id == node_id)
+                       .order_by(HISTORY.c.id.desc()).limit(1)).first()
+    return dict(row._mapping) if row is not None else None

@@ -46,6 +46,17 @@ def insert_event(conn, node_id, values):
                                        'updated_at': now})
 
 
+def outcome_of(conn, node_id, request_id):
+    """The outcome event (not "… started") of ``request_id`` on the node, or None."""
+    if not request_id:
+        return None
+    row = conn.execute(sa.select(HISTORY).where(
+        HISTORY.c.node_id == node_id, HISTORY.c.request_id == request_id,
+        HISTORY.c.event_type == PASSTHRU, HISTORY.c.event.notlike('% started'))
+        .limit(1)).first()
+    return dict(row._mapping) if row is not None else None
+
+
 @retry_on_deadlock
 def add_event(node_id, **values):
     """Record one event in its own transaction (see ``insert_event``)."""

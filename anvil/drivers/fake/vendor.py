@@ -3,10 +3,12 @@
 Names, verbs, sync/async and lock flags of ``second_method``,
 ``third_method_sync``, ``fourth_method_shared_lock`` and ``log_passthrough``
 match Ironic's fake vendor interface so scripts written for it run unchanged.
-Every method first sleeps ``[fake] vendor_delay`` seconds, so tests and
-benchmarks can hold a node lock for a known time.
+Every method first notes its run in ``[fake] execution_ledger`` (when set),
+then sleeps ``[fake] vendor_delay`` seconds, so tests and benchmarks can hold
+a node lock for a known time and count how often each request ran.
 """
 
+import os
 import random
 import time
 
@@ -40,29 +42,66 @@ def vendor_delay():
         time.sleep(delay)
 
 
+def note_run(task_or_context, method):
+    """Append "<request id> <method> <node uuid or -> <conductor>" to the ledger.
+
+    One ``write`` on an ``O_APPEND`` descriptor per run: lines from several
+    conductor processes sharing the file never interleave.
+    """
+    path = CONF.fake.execution_ledger
+    if not path:
+        return
+    context = getattr(task_or_context, 'context', task_or_context)
+    node = getattr(task_or_context, 'node', None)
+    line = '%s %s %s %s\n' % (getattr(context, 'request_id', None) or '-', method,
+                              node['uuid'] if node else '-', CONF.host)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def read_ledger(path):
+    """{request id: [(method, node uuid or '-', conductor), ...]} from a ledger file."""
+    runs = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                request_id, method, node, host = line.split()
+                runs.setdefault(request_id, []).append((method, node, host))
+    except FileNotFoundError:
+        pass
+    return runs
+
+
 class FakeVendor(base.VendorInterface):
     name = 'fake'
 
     @base.passthru(['POST'], async_call=True, args_schema=_BAR,
                    description='Test if the value of bar is kazoo')
     def second_method(self, task, http_method, bar):
+        note_run(task, 'second_method')
         vendor_delay()
         return bar == 'kazoo'
 
     @base.passthru(['POST'], async_call=False, args_schema=_BAR,
                    description='Test if the value of bar is meow')
     def third_method_sync(self, task, http_method, bar):
+        note_run(task, 'third_method_sync')
         vendor_delay()
         return bar == 'meow'
 
     @base.passthru(['POST'], async_call=True, require_exclusive_lock=False, args_schema=_BAR,
                    description='Test if the value of bar is woof')
     def fourth_method_shared_lock(self, task, http_method, bar):
+        note_run(task, 'fourth_method_shared_lock')
         vendor_delay()
         return bar == 'woof'
 
     @base.passthru(['POST'], async_call=True, description='Test pass-through to wait.')
     def log_passthrough(self, task, http_method, **kwargs):
+        note_run(task, 'log_passthrough')
         vendor_delay()
         LOG.info('log_passthrough called on node %s with %s', task.node['uuid'],
                  masking.describe(kwargs, masking.secret_values(kwargs)))
@@ -75,6 +114,7 @@ class FakeVendor(base.VendorInterface):
                    description='Return a fake console log of "size" bytes (default 1024) '
                                'as an attachment.')
     def download_log(self, task, http_method, size=1024):
+        note_run(task, 'download_log')
         vendor_delay()
         repeated = _LOG_LINE * (size // len(_LOG_LINE) + 1)
         return repeated[:size]
@@ -83,12 +123,14 @@ class FakeVendor(base.VendorInterface):
                           description='Return the arguments as given, and the conductor '
                                       'that answered.')
     def driver_echo(self, context, http_method, **kwargs):
+        note_run(context, 'driver_echo')
         vendor_delay()
         return {'echo': kwargs, 'conductor': CONF.host}
 
     @base.driver_passthru(['POST'], async_call=True, args_schema=_NO_ARGS,
                           description='Do nothing, in the background.')
     def driver_noop(self, context, http_method):
+        note_run(context, 'driver_noop')
         vendor_delay()
 
 

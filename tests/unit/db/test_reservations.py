@@ -63,6 +63,7 @@ def test_stale_release_spares_live_hosts(db):
     ids = reservation_race.make_nodes(3)
     for node_id, host in zip(ids, ('live', 'stale', 'stale'), strict=True):
         db_api.reserve_node(host, node_id)
-    assert db_conductors.release_stale_reservations(60) == 2
+    assert [(n, h) for n, h, _ in db_conductors.release_stale_reservations(60)] == [
+        (ids[1], 'stale'), (ids[2], 'stale')]
     assert [db_api.get_node_by_id(n)['reservation'] for n in ids] == ['live', None, None]
-    assert db_conductors.release_stale_reservations(60) == 0
+    assert db_conductors.release_stale_reservations(60) == []
