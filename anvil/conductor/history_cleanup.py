@@ -94,9 +94,8 @@ class Housekeeping:
     def settle_calls(self):
         """Mark overdue queued calls expired and dead conductors' running calls failed."""
         expired = passthru_calls.expire_overdue(passthru_calls.expiry_cutoff())
-        dead_before = utcnow() - datetime.timedelta(
-            seconds=CONF.conductor.heartbeat_timeout)
-        failed = passthru_calls.fail_abandoned(heartbeat_before=dead_before)
+        failed = passthru_calls.fail_abandoned(
+            heartbeat_timeout=CONF.conductor.heartbeat_timeout)
         conductor_metrics.async_finished('swept', 'expired', expired)
         conductor_metrics.async_finished('swept', 'failed', failed)
         if expired or failed:

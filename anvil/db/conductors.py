@@ -52,6 +52,11 @@ def _lease(conn, heartbeat_timeout):
     return datetime.timedelta(seconds=heartbeat_timeout + _rounding(conn))
 
 
+def lease_cutoff(conn, heartbeat_timeout):
+    """A ``heartbeat_at`` older than this (database clock) is a lease that is over."""
+    return database_now(conn) - _lease(conn, heartbeat_timeout)
+
+
 def database_now(conn):
     """The database server's "now" (naive UTC)."""
     return conn.execute(sa.select(_clock(conn))).scalar_one()

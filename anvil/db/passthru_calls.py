@@ -21,6 +21,7 @@ from oslo_db import exception as db_exc
 from oslo_utils.timeutils import utcnow
 
 from anvil.common.config import CONF
+from anvil.db import conductors as db_conductors
 from anvil.db import models
 from anvil.db.engine import reader, retry_on_deadlock, writer
 
@@ -154,21 +155,23 @@ def expire_overdue(accepted_before, request_id=None):
 
 
 @retry_on_deadlock
-def fail_abandoned(heartbeat_before=None, conductor=None):
+def fail_abandoned(heartbeat_timeout=None, conductor=None):
     """Mark ``failed`` the running calls of dead conductors, or of ``conductor``.
 
-    With ``heartbeat_before``: calls of conductors whose heartbeat stopped
-    before it (they died while running them; their node locks are released
-    by the others at the same age). With ``conductor``: that conductor's, as
-    it starts again (they were running when its earlier run ended). Whether
-    the method completed is unknown. Returns how many were marked.
+    With ``heartbeat_timeout``: calls of conductors whose lease is over, on
+    the database's clock as the lease itself (they died while running them;
+    their node locks are released by the others at the same age). With
+    ``conductor``: that conductor's, as it starts again (they were running
+    when its earlier run ended). Whether the method completed is unknown.
+    Returns how many were marked.
     """
-    if conductor is not None:
-        whose = CALLS.c.conductor == conductor
-    else:
-        whose = CALLS.c.conductor.in_(sa.select(_CONDUCTORS.c.hostname).where(
-            _CONDUCTORS.c.heartbeat_at < heartbeat_before))
     with writer() as conn:
+        if conductor is not None:
+            whose = CALLS.c.conductor == conductor
+        else:
+            whose = CALLS.c.conductor.in_(sa.select(_CONDUCTORS.c.hostname).where(
+                _CONDUCTORS.c.heartbeat_at < db_conductors.lease_cutoff(
+                    conn, heartbeat_timeout)))
         return conn.execute(
             sa.update(CALLS).where(CALLS.c.state == RUNNING, whose)
             .values(state=FAILED, finished_at=utcnow(),
