@@ -29,14 +29,13 @@ import math
 
 import flask
 import oslo_messaging
-import sqlalchemy.exc
 import werkzeug.exceptions
-from oslo_db import exception as db_exc
 from oslo_log import log
 
 from anvil.api import metrics, microversion
 from anvil.common import exception, masking
 from anvil.common.config import CONF
+from anvil.db import engine as db_engine
 
 LOG = log.getLogger(__name__)
 
@@ -144,7 +143,6 @@ def register(app):
     app.register_error_handler(werkzeug.exceptions.HTTPException, handle_http)
     app.register_error_handler(microversion.NotAcceptable, handle_not_acceptable)
     app.register_error_handler(oslo_messaging.RemoteError, handle_remote)
-    for db_unavailable in (db_exc.DBConnectionError, sqlalchemy.exc.TimeoutError,
-                           sqlalchemy.exc.OperationalError):
+    for db_unavailable in db_engine.UNAVAILABLE_ERRORS:
         app.register_error_handler(db_unavailable, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -21,6 +21,7 @@ from anvil.conductor import async_outcome, route_checks
 from anvil.conductor import metrics as conductor_metrics
 from anvil.conductor.task_manager import LockManager
 from anvil.db import api as db_api
+from anvil.db import engine as db_engine
 
 LOG = log.getLogger(__name__)
 
@@ -168,7 +169,8 @@ class ConductorManager:
         if driver is not None:
             routing = {'driver': driver, 'vendor_interface': vendor_interface}
         else:  # a caller that sends no routing fields
-            routing = db_api.get_node_by_id(node_id)
+            with db_engine.unavailable_as_503():
+                routing = db_api.get_node_by_id(node_id)
         for _attempt in range(3):
             passthru_deny.refuse_if_denied(routing['driver'], method)
             vendor = self._vendor(routing['driver'], routing['vendor_interface'])

@@ -21,6 +21,7 @@ from anvil.common import exception
 from anvil.common.config import CONF
 from anvil.conductor import metrics as conductor_metrics
 from anvil.db import api as db_api
+from anvil.db import engine as db_engine
 
 LOG = log.getLogger(__name__)
 
@@ -127,6 +128,15 @@ class LockManager:
         finally:
             self._local.release(node_id)
 
+    def _release_after_run(self, node_id):
+        """Release once the method ran: a database lost meanwhile must not turn the
+        method's outcome into an error; ``release_forgotten`` frees the lock later."""
+        try:
+            self.release(node_id)
+        except db_engine.UNAVAILABLE_ERRORS as e:
+            LOG.warning('Could not release node %s (database unavailable: %s); it is freed '
+                        'once the database is back', node_id, type(e).__name__)
+
     def release_forgotten(self):
         """Free this host's DB locks that none of its threads holds or waits for.
 
@@ -153,13 +163,16 @@ class LockManager:
     def acquire(self, context, node_id, shared=False, purpose='', started=None):
         """Yield a ``Task`` holding the node's lock; release on every exit path."""
         if shared:
-            yield Task(context, db_api.get_node_by_id(node_id), True, purpose)
+            with db_engine.unavailable_as_503():
+                node = db_api.get_node_by_id(node_id)
+            yield Task(context, node, True, purpose)
             return
         start = time.monotonic()
-        node = self.reserve(node_id, history=started)
+        with db_engine.unavailable_as_503():
+            node = self.reserve(node_id, history=started)
         try:
             yield Task(context, node, False, purpose)
         finally:
-            self.release(node_id)
+            self._release_after_run(node_id)
             LOG.debug('Released node %s (%s) held by %s for %.3f s', node['uuid'], purpose,
                       self.host, time.monotonic() - start)

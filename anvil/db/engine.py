@@ -22,10 +22,29 @@ import threading
 
 import sqlalchemy as sa
 from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import exc_filters
 
+from anvil.common import exception
 from anvil.common.config import CONF
 from anvil.common.per_process import PerProcess
+
+#: What a statement raises when there is no database to talk to: the connection
+#: was lost or refused, or the pool had none free in time.
+UNAVAILABLE_ERRORS = (db_exc.DBConnectionError, sa.exc.TimeoutError, sa.exc.OperationalError)
+
+
+@contextlib.contextmanager
+def unavailable_as_503():
+    """Turn a lost or unreachable database into DatabaseUnavailable (503).
+
+    Only around work that has changed nothing yet, so that 503 keeps its
+    meaning: nothing ran, the caller may retry.
+    """
+    try:
+        yield
+    except UNAVAILABLE_ERRORS as e:
+        raise exception.DatabaseUnavailable() from e
 
 #: Retry a whole transaction function on deadlock (MariaDB/PostgreSQL).
 retry_on_deadlock = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from oslo_db import exception as db_exc
 
 from anvil.common import exception
 from anvil.conductor.task_manager import LocalQueue, LockManager
@@ -163,3 +164,28 @@ def test_release_forgotten_frees_only_locks_no_call_holds(locks, ctx, make_node)
     assert db_api.get_node_by_id(others['id'])['reservation'] == 'another-host'
     assert locks.release_forgotten() == []
 
+
+
+def _lost_connection(*args, **kwargs):
+    raise db_exc.DBConnectionError('server closed the connection unexpectedly')
+
+
+def test_database_lost_before_the_lock_is_503(locks, ctx, node_id, monkeypatch):
+    """Nothing ran: the caller gets DatabaseUnavailable (503), not the driver's error."""
+    monkeypatch.setattr(db_api, 'reserve_node', _lost_connection)
+    with pytest.raises(exception.DatabaseUnavailable):
+        with locks.acquire(ctx, node_id):
+            raise AssertionError('the body must not run')
+    assert not locks._local.waiting(node_id)
+
+
+def test_database_lost_at_release_keeps_the_outcome(locks, ctx, node_id, monkeypatch):
+    """The method ran: its outcome stands; the lock is freed once the database is back."""
+    with locks.acquire(ctx, node_id):
+        monkeypatch.setattr(db_api, 'release_node', _lost_connection)
+        outcome = 'ran'
+    assert outcome == 'ran'
+    monkeypatch.undo()
+    assert db_api.get_node_by_id(node_id)['reservation'] == locks.host
+    assert locks.release_forgotten() == [node_id]
+    assert db_api.get_node_by_id(node_id)['reservation'] is None
