@@ -129,6 +129,7 @@ class BenchDeployment(Deployment):
         super().__init__(workdir, db_url, rabbit_url, conductors=2)
         self.overrides = extra or {}
         self.topic = 'anvil-bench-%s' % uuid.uuid4().hex[:8]
+        services.QUEUES_MADE.add(self.topic)  # (Deployment registered the topic it replaced)
         self.conductor_names = ['cond-1', 'cond-2', 'cond-solo']
         self.workers = workers
         self.threads = threads
