@@ -122,14 +122,15 @@ def wrap(app):
 
 def warn_if_open(host):
     """Log a warning when ``noauth`` serves an address beyond this host."""
-    if CONF.auth_strategy == 'noauth' and not _is_loopback(host):
+    if CONF.auth_strategy == 'noauth' and not is_loopback(host):
         LOG.warning('auth_strategy is noauth and the API listens on %s: anyone who can '
                     'reach that address can call every vendor method on every BMC as an '
                     'admin. Use auth_strategy = keystone or http_basic, or listen on '
                     '127.0.0.1 only.', host)
 
 
-def _is_loopback(host):
+def is_loopback(host):
+    """True for a loopback address or name (only this host can reach it)."""
     if host in ('localhost', 'localhost.localdomain'):
         return True
     try:

@@ -7,25 +7,16 @@ when a check itself broke (oslo.upgradecheck's convention, as Ironic's
 ``ironic-status``).
 """
 
-import ipaddress
 import sys
 
 import yaml
 from oslo_upgradecheck import common_checks, upgradecheck
 
+from anvil.api import authentication
 from anvil.common import exception, startup
 from anvil.common.config import CONF
 
 Code, Result = upgradecheck.Code, upgradecheck.Result
-
-
-def _is_loopback(host):
-    if host in ('localhost', 'localhost.localdomain'):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Checks(upgradecheck.UpgradeCommands):
@@ -94,7 +85,7 @@ class Checks(upgradecheck.UpgradeCommands):
         return Result(Code.SUCCESS, '%d live conductors.' % sum(r['alive'] for r in rows))
 
     def _check_noauth_exposure(self):
-        if CONF.auth_strategy == 'noauth' and not _is_loopback(CONF.api.host_ip):
+        if CONF.auth_strategy == 'noauth' and not authentication.is_loopback(CONF.api.host_ip):
             return Result(Code.WARNING, 'auth_strategy is noauth and the API listens on %s: '
                           'anyone who reaches it is an admin. Use keystone or http_basic.'
                           % CONF.api.host_ip)

@@ -149,6 +149,17 @@ class Deployment:
         self.conductors[name] = proc
         return proc
 
+    def ensure_conductors_running(self):
+        """Start again any of its conductors an earlier test stopped or killed, and
+        wait until every one serves. Returns the deployment."""
+        for name in self.conductor_names:
+            proc = self.conductors.get(name)
+            if proc is None or proc.popen.poll() is not None:
+                self.start_conductor(name)
+        for name in self.conductor_names:
+            self.wait_conductor_alive(name)
+        return self
+
     def start_api(self):
         path = write_config(self.config_path('api'), self.sections(host='api'))
         self.api = Process('api', [os.path.join(BIN, 'anvil-api'), '--config-file', path],

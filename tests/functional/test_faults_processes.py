@@ -34,25 +34,14 @@ def slow_module(tmp_path_factory):
         yield d
 
 
-def _all_conductors_up(d):
-    """Restart any conductor an earlier test stopped or killed; wait until all serve."""
-    for name in d.conductor_names:
-        proc = d.conductors.get(name)
-        if proc is None or proc.popen.poll() is not None:
-            d.start_conductor(name)
-    for name in d.conductor_names:
-        d.wait_conductor_alive(name)
-    return d
-
-
 @pytest.fixture
 def dep(dep_module):
-    return _all_conductors_up(dep_module)
+    return dep_module.ensure_conductors_running()
 
 
 @pytest.fixture
 def slow(slow_module):
-    return _all_conductors_up(slow_module)
+    return slow_module.ensure_conductors_running()
 
 
 def timed(call, *args, **kwargs):

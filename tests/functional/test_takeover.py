@@ -48,12 +48,7 @@ def dep(dep_module):
     for name in list(d.conductors):
         if name not in d.conductor_names:
             d.conductors.pop(name).stop()
-    for name in d.conductor_names:
-        proc = d.conductors.get(name)
-        if proc is None or proc.popen.poll() is not None:
-            d.start_conductor(name)
-    for name in d.conductor_names:
-        d.wait_conductor_alive(name)
+    d.ensure_conductors_running()
     wait_for(lambda: set(owners(d).values()) == set(d.conductor_names), 30,
              what='both conductors own nodes')
     return d

@@ -37,14 +37,7 @@ def slow_module(tmp_path_factory):
 
 @pytest.fixture
 def slow(slow_module):
-    d = slow_module
-    for name in d.conductor_names:
-        proc = d.conductors.get(name)
-        if proc is None or proc.popen.poll() is not None:
-            d.start_conductor(name)
-    for name in d.conductor_names:
-        d.wait_conductor_alive(name)
-    return d
+    return slow_module.ensure_conductors_running()
 
 
 def outcomes(d, uuid, request_id):
