@@ -234,9 +234,12 @@ def test_the_conductor_prunes_old_entries_past_the_newest(tmp_path):
                            'node_history_cleanup_interval': 1}}
     with running_deployment(tmp_path, extra=extra, conductors=1) as dep:
         node = dep.create_node('pruned')
-        locations = [accepted(dep.post(NODE_CALL % node['uuid'], {'bar': 'kazoo'}))
-                     for _ in range(4)]
-        calls = [final(dep, location) for location in locations]
+        locations, calls = [], []
+        for _ in range(4):  # one after the other: a call still holding the lock is a 409
+            locations.append(accepted(dep.post(NODE_CALL % node['uuid'], {'bar': 'kazoo'})))
+            calls.append(final(dep, locations[-1]))
+            wait_for(lambda: dep.node(node['uuid'])['reservation'] is None, 30,
+                     what='the node released')
         assert [c['state'] for c in calls] == ['succeeded'] * 4
         node_id = _ids(dep, 'nodes', 'uuid = :uuid', uuid=node['uuid'])[0]
         events = _ids(dep, 'node_history', 'node_id = :n', n=node_id)
