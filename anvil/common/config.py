@@ -161,6 +161,13 @@ conductor_opts = [
     cfg.IntOpt('workers_pool_size', default=100, min=2,
                help='Size of the worker pool running async vendor methods; '
                     'a call that finds it full is refused (503).'),
+    cfg.IntOpt('orphan_queue_window', default=86400, min=1,
+               help='Seconds after a conductor\'s last heartbeat during which '
+                    'live conductors still read its RPC queue (casts routed to '
+                    'it before it died are run or recorded expired). Past this '
+                    'window, plus max_clock_skew and heartbeat_timeout, the '
+                    'conductor counts as gone for good and a live one deletes '
+                    'its queue from RabbitMQ.'),
     cfg.IntOpt('async_cast_ttl', default=60, min=1,
                help='Seconds after which an async call still waiting in the '
                     'queue (for example across a conductor restart) is '

@@ -15,6 +15,8 @@ Two futurist periodic tasks on one thread of their own (never the heartbeat's):
   expired (no conductor would run it any more), a call running on a
   conductor whose heartbeat stopped ``heartbeat_timeout`` s ago is marked
   failed. Conditional updates: every conductor may run it.
+- ``delete_departed_queues`` every ``min(60, orphan_queue_window)`` s, on a
+  conductor with an RPC server: ``departed_queues``.
 """
 
 import datetime
@@ -43,10 +45,15 @@ def _group_index(group):
 
 
 class Housekeeping:
-    """The periodic tasks of one conductor ``host``."""
+    """The periodic tasks of one conductor ``host``.
 
-    def __init__(self, host):
+    ``departed`` is a ``departed_queues.DepartedQueues``, or None where there
+    are no RPC queues (the all-in-one).
+    """
+
+    def __init__(self, host, departed=None):
         self.host = host
+        self._departed = departed
         self._stopping = threading.Event()
         self._worker = None
         self._thread = None
@@ -103,6 +110,11 @@ class Housekeeping:
                         expired, failed)
         return expired, failed
 
+    def delete_departed_queues(self):
+        """Delete the RPC queues of conductors gone for good; returns their hostnames."""
+        return self._departed.sweep(
+            db_conductors.list_conductors(CONF.conductor.heartbeat_timeout))
+
     # -- lifecycle -----------------------------------------------------------
 
     def start(self):
@@ -115,6 +127,10 @@ class Housekeeping:
             callables.append((self._periodic(self.prune,
                                              CONF.conductor.node_history_cleanup_interval,
                                              run_immediately=True),
+                              None, None))
+        if self._departed is not None:
+            callables.append((self._periodic(self.delete_departed_queues,
+                                             min(60.0, CONF.conductor.orphan_queue_window)),
                               None, None))
         self._worker = periodics.PeriodicWorker(callables, on_failure=self._failed)
         self._thread = threading.Thread(target=self._worker.start, daemon=True,

@@ -4,7 +4,9 @@ RabbitMQ keeps a conductor's queue when the conductor dies or stops. Until
 the APIs notice (its heartbeat goes stale, or they re-read the topology), a
 cast routed to it gets its 202 and then waits in that queue: lost, unless the
 conductor comes back. So every live conductor also consumes the queues of
-conductors that are not alive and were seen in the last ``WINDOW``. What it
+conductors that are not alive and were seen in the last
+``[conductor] orphan_queue_window`` seconds (``departed_queues`` deletes the
+queue once that is over). What it
 reads goes to its own manager, the same path as its own messages: a cast older
 than ``[conductor] async_cast_ttl`` is recorded as expired, a fresh one runs
 under the node's lock, and a call whose caller is still waiting is answered.
@@ -14,15 +16,14 @@ Several survivors may read the same queue; each message goes to one of them.
 import datetime
 import threading
 
+from oslo_config import cfg
 from oslo_log import log
 from oslo_utils.timeutils import utcnow
 
 from anvil.common import rpc, server_stop
 
+CONF = cfg.CONF
 LOG = log.getLogger(__name__)
-
-#: Queues of conductors silent for longer than this are left alone.
-WINDOW = datetime.timedelta(days=1)
 
 
 class OrphanQueues:
@@ -46,7 +47,7 @@ class OrphanQueues:
                 self._refresh(conductors)
 
     def _refresh(self, conductors):
-        cutoff = utcnow() - WINDOW
+        cutoff = utcnow() - datetime.timedelta(seconds=CONF.conductor.orphan_queue_window)
         dead = {c['hostname'] for c in conductors
                 if not c['alive'] and c['hostname'] != self.host
                 and c['heartbeat_at'] >= cutoff}

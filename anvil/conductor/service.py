@@ -18,7 +18,14 @@ from oslo_service import service
 
 from anvil.common import metrics, rpc, server_stop
 from anvil.common.config import CONF
-from anvil.conductor import health, history_cleanup, housekeeping, orphan_queues, status_server
+from anvil.conductor import (
+    departed_queues,
+    health,
+    history_cleanup,
+    housekeeping,
+    orphan_queues,
+    status_server,
+)
 from anvil.conductor import lease as conductor_lease
 from anvil.conductor import manager as conductor_manager
 from anvil.db import api as db_api
@@ -83,7 +90,9 @@ class ConductorService(service.Service):
             self.host, self.lease, self.manager, self._orphans,
             online=lambda: not self._stopped, beat_lock=self._beat_lock)
         self._housekeeping.start()
-        self._history_cleanup = history_cleanup.Housekeeping(self.host)
+        departed = (departed_queues.DepartedQueues(self.host)
+                    if self._with_rpc_server else None)
+        self._history_cleanup = history_cleanup.Housekeeping(self.host, departed)
         self._history_cleanup.start()
         if self._with_status_server:
             self._status = status_server.start_if_configured()

@@ -48,3 +48,35 @@ def test_cast_to_a_killed_owner_is_run_by_a_survivor(dep):
     queue = '%s.%s' % (dep.topic, owner)
     wait_for(lambda: services.queue_consumers(queue) == 1, 60,
              what='only the owner reads its queue again')
+
+
+@pytest.fixture
+def short_window(tmp_path):
+    """Two conductors that count a peer gone for good 1 s after its last heartbeat."""
+    with running_deployment(tmp_path, extra={'conductor': {'orphan_queue_window': 1,
+                                                           'max_clock_skew': 0}}) as d:
+        yield d
+
+
+def test_the_queue_of_a_conductor_gone_for_good_is_deleted(short_window):
+    dep = short_window
+    leaver, stayer = dep.conductor_names[:2]
+    queue = '%s.%s' % (dep.topic, leaver)
+    assert services.queue_consumers(queue) == 1
+
+    dep.conductors[leaver].stop(signal.SIGTERM)
+    wait_for(lambda: services.queue_consumers(queue) is None, 60,
+             what='a live conductor deleted the departed conductor\'s queue')
+    assert 'Deleted the RPC queue %s of conductor %s' % (queue, leaver) in \
+        dep.conductors[stayer].log()
+    # the stayer's own queue is untouched
+    assert services.queue_consumers('%s.%s' % (dep.topic, stayer)) == 1
+
+    # The same host name back: it declares its queue again and serves.
+    dep.start_conductor(leaver)
+    wait_for(lambda: services.queue_consumers(queue) == 1, 60,
+             what='the returning conductor declared its queue again')
+    node = dep.create_node('back-again')
+    wait_for(lambda: dep.post(NODE % node['uuid'] + '/third_method_sync',
+                              {'bar': 'meow'}).status_code == 200, 30,
+             what='calls are served')
