@@ -13,7 +13,7 @@ import yaml
 from oslo_upgradecheck import common_checks, upgradecheck
 
 from anvil.api import authentication
-from anvil.common import exception, startup
+from anvil.common import exception, release_versions, startup
 from anvil.common.config import CONF
 
 Code, Result = upgradecheck.Code, upgradecheck.Result
@@ -91,13 +91,63 @@ class Checks(upgradecheck.UpgradeCommands):
                           % CONF.api.host_ip)
         return Result(Code.SUCCESS)
 
+    def _check_release_pin(self):
+        from anvil.db import conductors
+        try:
+            rows = [r for r in conductors.list_conductors(CONF.conductor.heartbeat_timeout)
+                    if r['alive']]
+        except Exception as exc:  # the schema check says more
+            return Result(Code.FAILURE, 'Cannot list conductors: %s (see the database '
+                          'schema check)' % type(exc).__name__)
+        return _pin_verdict(CONF.pin_release_version, rows)
+
+    def _check_online_migrations(self):
+        from anvil.db import online_migrations
+        try:
+            pending = online_migrations.pending()
+        except Exception as exc:  # the schema check says more
+            return Result(Code.FAILURE, 'Cannot count rows to migrate: %s (see the '
+                          'database schema check)' % type(exc).__name__)
+        if pending:
+            return Result(Code.WARNING, 'Online data migrations not finished (%s): run '
+                          '"anvil-dbsync online_data_migrations" before the next upgrade.'
+                          % ', '.join('%s: %d rows' % item for item in pending.items()))
+        return Result(Code.SUCCESS, 'No online data migration pending.')
+
     _upgrade_checks = (
         ('Database schema', _check_schema),
         ('Policy file', _check_policy_file),
         ('Hardware types', _check_hardware_types),
         ('Live conductors', _check_live_conductors),
         ('No authentication', _check_noauth_exposure),
+        ('Release pin', _check_release_pin),
+        ('Online data migrations', _check_online_migrations),
     )
+
+
+def _pin_verdict(pinned, live):
+    """Whether ``[DEFAULT] pin_release_version`` fits the live conductors ``live``.
+
+    A pin left set after the last conductor was upgraded holds the APIs back
+    (older RPC, no route-cache check); no pin while an older conductor runs
+    sends it calls it refuses (503). A conductor that records no version is
+    of the first release.
+    """
+    parse = release_versions.parse_version
+    oldest = min((r['rpc_version'] or release_versions.BASE_RPC_VERSION for r in live),
+                 key=parse, default=None)
+    cap = release_versions.rpc_version_cap(pinned)
+    if oldest is None:
+        return Result(Code.SUCCESS, 'No live conductor to compare the pin with.')
+    if parse(oldest) < parse(cap):
+        return Result(Code.WARNING, 'A live conductor serves RPC %s, older than the %s '
+                      'this API sends: pin the APIs ([DEFAULT] pin_release_version) to '
+                      'its release until every conductor is upgraded.' % (oldest, cap))
+    if pinned and parse(oldest) >= parse(release_versions.RPC_VERSION):
+        return Result(Code.WARNING, '[DEFAULT] pin_release_version is %s, but every live '
+                      'conductor serves RPC %s: unset it and restart the APIs.'
+                      % (pinned, release_versions.RPC_VERSION))
+    return Result(Code.SUCCESS, 'Every live conductor serves RPC %s or newer.' % cap)
 
 
 def main(argv=None):

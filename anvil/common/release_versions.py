@@ -47,7 +47,8 @@ ARGUMENTS_ADDED = {
 }
 
 
-def _parse(version):
+def parse_version(version):
+    """'1.10' -> (1, 10), for ordering RPC versions."""
     major, minor = version.split('.')
     return int(major), int(minor)
 
@@ -68,7 +69,7 @@ def rpc_version_cap(pinned_release):
 def can_send(method, argument, cap):
     """True when a client capped at RPC version ``cap`` may send ``argument`` of ``method``."""
     added = ARGUMENTS_ADDED.get((method, argument), BASE_RPC_VERSION)
-    return _parse(added) <= _parse(cap)
+    return parse_version(added) <= parse_version(cap)
 
 
 def capped_call(method, kwargs, cap):
@@ -80,11 +81,11 @@ def capped_call(method, kwargs, cap):
     """
     sent = {name: value for name, value in kwargs.items() if can_send(method, name, cap)}
     version = max([BASE_RPC_VERSION] + [ARGUMENTS_ADDED[(method, name)] for name in sent
-                                         if (method, name) in ARGUMENTS_ADDED], key=_parse)
+                                         if (method, name) in ARGUMENTS_ADDED], key=parse_version)
     return version, sent
 
 
 def releases_older_than(version):
     """Named releases whose conductors serve an RPC version older than ``version``."""
     return [name for name in pinnable_releases()
-            if _parse(RELEASES[name]['rpc']) < _parse(version)]
+            if parse_version(RELEASES[name]['rpc']) < parse_version(version)]

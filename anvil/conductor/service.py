@@ -102,7 +102,8 @@ class ConductorService(service.Service):
         methods = [row for hw in hardware_types.values() for row in hw.published_methods()]
         db_conductors.register_conductor(
             self.host, CONF.conductor.conductor_group,
-            {name: hw.interfaces() for name, hw in hardware_types.items()}, methods)
+            {name: hw.interfaces() for name, hw in hardware_types.items()}, methods,
+            rpc_version=self.manager.target.version)
 
     @staticmethod
     def _check_lease_options():

@@ -63,18 +63,20 @@ def database_now(conn):
 
 
 @retry_on_deadlock
-def register_conductor(hostname, group, hardware_types, vendor_methods):
+def register_conductor(hostname, group, hardware_types, vendor_methods, rpc_version=None):
     """Insert or take over the row of ``hostname`` and publish what it serves.
 
     ``hardware_types``: {name: interfaces}; ``vendor_methods``: list of dicts
-    with hardware_type, vendor_interface, scope, name, details.
+    with hardware_type, vendor_interface, scope, name, details;
+    ``rpc_version``: the conductor RPC API version it serves.
     A conductor restarting under the same name replaces its old row.
     """
     now = utcnow()
     with writer() as conn:
         row = conn.execute(sa.select(CONDUCTORS.c.id)
                            .where(CONDUCTORS.c.hostname == hostname)).first()
-        values = dict(conductor_group=group, online=True, heartbeat_at=_clock(conn))
+        values = dict(conductor_group=group, online=True, heartbeat_at=_clock(conn),
+                      rpc_version=rpc_version)
         if row is None:
             cid = conn.execute(sa.insert(CONDUCTORS).values(
                 hostname=hostname, created_at=now, **values)).inserted_primary_key[0]

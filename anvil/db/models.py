@@ -91,6 +91,8 @@ class Conductor(TimestampMixin, Base):
     conductor_group = sa.Column(sa.String(255), nullable=False, server_default='')
     online = sa.Column(sa.Boolean, nullable=False, server_default=sa.true())
     heartbeat_at = sa.Column(sa.DateTime, nullable=False)
+    #: The conductor RPC API version it serves; NULL from a release before 0004.
+    rpc_version = sa.Column(sa.String(32), nullable=True)
 
 
 class ConductorHardwareType(Base):

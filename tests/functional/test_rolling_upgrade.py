@@ -6,7 +6,9 @@ here are sync and routed by the API's route cache, so the current release
 sends them as RPC 1.1 (with ``expect``) unless pinned.
 """
 
+import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -59,6 +61,15 @@ def _up(url):
         return False
 
 
+def _release_pin_check(dep, name):
+    """anvil-status's 'Release pin' check with the config of process ``name``: (code, details)."""
+    result = subprocess.run([os.path.join(deployment.BIN, 'anvil-status'), '--config-file',
+                             dep.config_path(name), 'upgrade', 'check', '--json'],
+                            capture_output=True, text=True, timeout=120)
+    checks = {c['check']: c for c in json.loads(result.stdout)['checks']}
+    return checks['Release pin']['result'], checks['Release pin']['details']
+
+
 def test_api_pinned_to_old_release_talks_to_new_conductors(tmp_path, extra_api):
     with running_deployment(tmp_path, extra=EXTRA, conductors=1) as dep:
         dep.create_node('n1')
@@ -71,6 +82,10 @@ def test_api_pinned_to_old_release_talks_to_new_conductors(tmp_path, extra_api):
             '%s/v1/drivers/fake-hardware/vendor_passthru/driver_echo' % pinned,
             json={'x': 1}, headers=LATEST, timeout=30)
         assert resp.status_code == 200, resp.text
+        # the upgrade is over: anvil-status says the pin should go
+        code, details = _release_pin_check(dep, 'api-pinned')
+        assert code == 1 and 'pin_release_version is 0.1, but every live' in details, details
+        assert _release_pin_check(dep, 'api')[0] == 0
 
 
 def test_old_conductor_serves_a_pinned_api_and_refuses_an_unpinned_one(tmp_path, extra_api):
@@ -92,3 +107,7 @@ def test_old_conductor_serves_a_pinned_api_and_refuses_an_unpinned_one(tmp_path,
             '%s/v1/drivers/fake-hardware/vendor_passthru/driver_echo' % dep.url,
             json={'x': 1}, headers=LATEST, timeout=30)
         assert resp.status_code == 200, resp.text
+        # anvil-status: the unpinned API's config lacks the pin this conductor needs
+        code, details = _release_pin_check(dep, 'api')
+        assert code == 1 and 'serves RPC 1.0, older than the 1.1' in details, details
+        assert _release_pin_check(dep, 'api-pinned')[0] == 0

@@ -12,7 +12,9 @@ import pytest
 from oslo_upgradecheck.upgradecheck import Code
 
 from anvil.cmd import status
+from anvil.db import conductors as db_conductors
 from anvil.db import engine as db_engine
+from anvil.db import online_migrations
 
 
 @pytest.fixture
@@ -102,6 +104,57 @@ def test_stopped_conductor_is_not_live(conductor, conf):
     assert 'fake-hardware' in result.details
 
 
+# -- release pin ---------------------------------------------------------------------
+
+def _old_release_conductor(hostname, rpc_version):
+    db_conductors.register_conductor(hostname, '', {'fake-hardware': {}}, [],
+                                     rpc_version=rpc_version)
+
+
+def test_unpinned_with_every_conductor_current(conductor):
+    result = status.Checks()._check_release_pin()
+    assert result.code == Code.SUCCESS, result.details
+
+
+def test_pin_left_set_after_the_upgrade_warns(conductor, conf):
+    conf.set_override('pin_release_version', '0.1')
+    result = status.Checks()._check_release_pin()
+    assert result.code == Code.WARNING
+    assert result.details.startswith('[DEFAULT] pin_release_version is 0.1, but every live')
+
+
+@pytest.mark.parametrize('recorded', [None, '1.0'])  # None: a release before the column
+def test_older_conductor_without_a_pin_warns(conductor, conf, recorded):
+    _old_release_conductor('old-host', recorded)
+    result = status.Checks()._check_release_pin()
+    assert result.code == Code.WARNING
+    assert result.details.startswith('A live conductor serves RPC 1.0, older than the 1.1')
+    conf.set_override('pin_release_version', '0.1')
+    assert status.Checks()._check_release_pin().code == Code.SUCCESS
+
+
+# -- online data migrations -----------------------------------------------------------
+
+def test_no_online_migration_pending(db):
+    result = status.Checks()._check_online_migrations()
+    assert (result.code, result.details) == (Code.SUCCESS, 'No online data migration pending.')
+
+
+def test_pending_online_migration_warns(db, monkeypatch):
+    rows = {'left': 3}
+
+    def fill_column(max_count):
+        done = min(max_count, rows['left'])
+        needed, rows['left'] = rows['left'], rows['left'] - done
+        return needed, done
+    monkeypatch.setattr(online_migrations, 'MIGRATIONS', [('fill_column', fill_column)])
+    result = status.Checks()._check_online_migrations()
+    assert result.code == Code.WARNING
+    assert 'fill_column: 3 rows' in result.details and rows['left'] == 3
+    online_migrations.run()
+    assert status.Checks()._check_online_migrations().code == Code.SUCCESS
+
+
 # -- noauth exposure ---------------------------------------------------------------------
 
 @pytest.mark.parametrize('strategy, host, code', [
@@ -122,8 +175,10 @@ def test_noauth_exposure(conf, strategy, host, code):
 # -- the command --------------------------------------------------------------------------
 
 def _command(tmp_path, connection, *extra_lines):
+    """Run the command; the fixture's conductor (heartbeat every hour) counts as alive."""
     config = tmp_path / 'status.conf'
     config.write_text('[DEFAULT]\nauth_strategy = http_basic\n%s\n[database]\nconnection = %s\n'
+                      '[conductor]\nheartbeat_timeout = 3600\n'
                       % ('\n'.join(extra_lines), connection))
     env = dict(os.environ)
     env.pop('ANVIL_CONFIG_FILE', None)
@@ -138,7 +193,8 @@ def test_command_all_good_exits_0(conductor, conf, tmp_path):
     code, results = _command(tmp_path, conf.database.connection)
     assert code == 0, results
     assert results == dict.fromkeys(['Database schema', 'Policy file', 'Hardware types',
-                                     'Live conductors', 'No authentication'], 0)
+                                     'Live conductors', 'No authentication', 'Release pin',
+                                     'Online data migrations'], 0)
 
 
 def test_command_exits_with_the_worst_result(tmp_path):
@@ -146,7 +202,8 @@ def test_command_exits_with_the_worst_result(tmp_path):
                              'enabled_hardware_types = fake-hardware,no-such-type')
     assert code == 2
     assert results == {'Database schema': 2, 'Policy file': 0, 'Hardware types': 2,
-                       'Live conductors': 2, 'No authentication': 0}
+                       'Live conductors': 2, 'No authentication': 0, 'Release pin': 2,
+                       'Online data migrations': 0}
 
 
 def test_help_and_version():
