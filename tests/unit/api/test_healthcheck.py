@@ -42,7 +42,7 @@ def test_healthy(client, bus):
         'database OK', 'message bus OK', 'conductors OK', 'OK']
     assert _details(resp)['conductors OK'] == 'fake-hardware: test-host'
     plain = client.get('/healthcheck')
-    assert plain.status_code == 200
+    assert plain.status_code == 200, plain.data
     assert plain.data == b'database OK\nmessage bus OK\nconductors OK\nOK'
     assert client.head('/healthcheck').status_code == 204
 
