@@ -1,6 +1,7 @@
 """The conductor's metrics: lock waits, the worker pool, async outcomes, its status port."""
 
 import threading
+import uuid
 
 import prometheus_client
 import pytest
@@ -125,7 +126,7 @@ def test_status_server_is_off_by_default(conf):
 
 
 def _exemplars(accept):
-    """{(scope, method): request id} of the passthru histogram's exemplars."""
+    """{(scope, method): request ids} of the passthru histogram's buckets' exemplars."""
     from prometheus_client.openmetrics import parser
 
     from anvil.common import metrics as common_metrics
@@ -136,11 +137,15 @@ def _exemplars(accept):
     for family in parser.text_string_to_metric_families(body.decode()):
         for s in family.samples:
             if s.name == 'anvil_conductor_passthru_duration_seconds_bucket' and s.exemplar:
-                found[s.labels['scope'], s.labels['method']] = s.exemplar.labels['request_id']
+                found.setdefault((s.labels['scope'], s.labels['method']), set()).add(
+                    s.exemplar.labels['request_id'])
     return content_type, found
 
 
-def test_passthru_latency_names_its_request_in_an_exemplar(conductor, ctx, node_id):
+def test_passthru_latency_names_its_request_in_an_exemplar(conductor, node_id):
+    """The bucket each call landed in names it (other buckets: earlier calls)."""
+    from anvil.common.context import RequestContext
+    ctx = RequestContext(request_id='req-%s' % uuid.uuid4())
     count = value('anvil_conductor_passthru_duration_seconds_count', scope='node',
                   method='third_method_sync')
     conductor.manager.vendor_passthru(ctx, node_id, 'third_method_sync', 'POST', {'bar': 'meow'})
@@ -149,7 +154,7 @@ def test_passthru_latency_names_its_request_in_an_exemplar(conductor, ctx, node_
                  method='third_method_sync') == count + 1
     content_type, found = _exemplars('application/openmetrics-text; version=1.0.0')
     assert content_type.startswith('application/openmetrics-text')
-    assert found[('node', 'third_method_sync')] == ctx.request_id
-    assert found[('driver', 'driver_echo')] == ctx.request_id
+    assert ctx.request_id in found[('node', 'third_method_sync')]
+    assert ctx.request_id in found[('driver', 'driver_echo')]
     # Prometheus' text format (no Accept, or text/plain) has no exemplars
     assert _exemplars(None)[0].startswith('text/plain')
