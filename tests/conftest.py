@@ -52,8 +52,13 @@ class _Overrides:
 
 @pytest.fixture
 def conf():
-    """CONF whose ``set_override`` calls are undone after the test."""
+    """CONF whose ``set_override`` calls are undone after the test.
+
+    /healthcheck's checks get 30 s instead of 3: a loaded machine may take a
+    few seconds over a SELECT 1 (the tests of the deadline set their own).
+    """
     overrides = _Overrides()
+    overrides.set_override('check_timeout', 30, group='healthcheck')
     yield overrides
     overrides.undo()
 

@@ -7,9 +7,17 @@ identity is the one anvil's auth layer put in ``HTTP_X_USER_ID`` and
 ``HTTP_X_PROJECT_ID`` (client-sent ones are dropped there), read after the
 inner app ran; ``-`` when absent. Wrapped inside the request-id middleware,
 so the id is known; on by default, ``[api] access_log = false`` turns it off.
+
+``/healthcheck`` is polled by load balancers every second or two: its lines
+go at DEBUG unless ``[api] log_healthcheck`` is set, all but the answers
+whose status changed since the previous /healthcheck answer of this process
+(the first one, a 503 after 200s, the 200 that follows): those stay at INFO,
+so a change of health is in the log without the flood.
 """
 
+import logging
 import re
+import threading
 import time
 import urllib.parse
 
@@ -22,6 +30,7 @@ from anvil.common.config import CONF
 LOG = log.getLogger('anvil.api.access')
 
 
+_HEALTHCHECK = '/healthcheck'
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 
@@ -40,6 +49,27 @@ def masked_query(query_string):
     if shown == pairs:
         return '?' + _printable(query_string)
     return '?' + urllib.parse.urlencode(shown, safe='/:,*')
+
+
+class _HealthStatus:
+    """The status of this process's previous /healthcheck answer."""
+
+    lock = threading.Lock()
+    last = None
+
+    @classmethod
+    def changed(cls, status):
+        with cls.lock:
+            previous, cls.last = cls.last, status
+        return previous != status
+
+
+def _level(environ, status):
+    """INFO, or DEBUG for a /healthcheck answer like the previous one (see above)."""
+    if (environ.get('PATH_INFO') or '/').rstrip('/') != _HEALTHCHECK:
+        return logging.INFO
+    changed = _HealthStatus.changed(status)
+    return logging.INFO if changed or CONF.api.log_healthcheck else logging.DEBUG
 
 
 class AccessLog:
@@ -64,7 +94,7 @@ class AccessLog:
 
     @staticmethod
     def _log(environ, status, duration_ms):
-        LOG.info('%s %s%s %s %.1f ms request %s user %s project %s',
+        LOG.log(_level(environ, status), '%s %s%s %s %.1f ms request %s user %s project %s',
                  environ.get('REQUEST_METHOD', '-'), _printable(environ.get('PATH_INFO') or '/'),
                  masked_query(environ.get('QUERY_STRING', '')), status, duration_ms,
                  environ.get(request_id.ENV_REQUEST_ID, '-'),

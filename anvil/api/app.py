@@ -40,6 +40,24 @@ class _RequestId(request_id.RequestId):
     compat_headers = ['openstack-request-id']
 
 
+class _LogContext:
+    """WSGI: this request's id in the thread's logging context from the start.
+
+    oslo.log tags each line with the thread's current context; Flask sets the
+    authenticated one (``_before_request``), but requests that never reach
+    Flask (/healthcheck, /metrics, a 401) would otherwise log under the
+    context an earlier request left on the thread.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        RequestContext(request_id=environ.get(request_id.ENV_REQUEST_ID),
+                       global_request_id=environ.get(request_id.GLOBAL_REQ_ID))
+        return self.app(environ, start_response)
+
+
 def _before_request():
     flask.g.api_version = microversion.parse(flask.request.headers)
     flask.g.context = RequestContext.from_authenticated_environ(flask.request.environ)
@@ -69,7 +87,7 @@ def create_app(conductor_api=None):
     errors.register(app)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.wsgi_app = _RequestId(with_access_log(api_metrics.wrap(
-        authentication.wrap(healthcheck.wrap(api_metrics.serve(app.wsgi_app))), app)))
+    app.wsgi_app = _RequestId(_LogContext(with_access_log(api_metrics.wrap(
+        authentication.wrap(healthcheck.wrap(api_metrics.serve(app.wsgi_app))), app))))
     wrap_proxy_headers(app)  # outermost: the scheme is right before anything reads it
     return app

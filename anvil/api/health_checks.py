@@ -14,13 +14,24 @@ only to callers allowed the detailed view (see ``anvil.api.healthcheck``).
 - ``anvil_conductors``: every hardware type a conductor registered has at
   least one live conductor (the conductors table, as ``/v1/conductors``).
 
+Each probe runs on a thread of its own check and is waited for at most
+``[healthcheck] check_timeout`` seconds: a database or broker that accepts
+the connection and never answers (a dead peer behind a proxy, a frozen
+server) makes the check fail (``... not answering``), it does not hold
+the request, and so the load balancer's probe, the gunicorn worker or the
+conductor's status server. A probe still stuck when the next request comes
+is not repeated: that request fails at once with the same reason, so
+stuck probes never pile up (one thread per check at most).
+
 A conductor's status server (``anvil.conductor.status_server``) runs the first
 two as well, by their entry point names: it loads them, it does not import them.
 """
 
 import os
 import threading
+import time
 
+import futurist
 import sqlalchemy as sa
 from oslo_middleware.healthcheck import pluginbase
 
@@ -50,10 +61,55 @@ def _failure(reason, error):
                   details='%s: %s' % (type(error).__name__, text.splitlines()[0]))
 
 
-class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
-    """The database answers a query."""
+class BoundedCheck(pluginbase.HealthcheckBaseExtension):
+    """A check whose probe (``probe()``, returning a Result) gets a deadline.
+
+    ``silent_reason`` is the reason shown when the probe did not answer
+    within ``[healthcheck] check_timeout`` seconds (or still has not since
+    an earlier request). ``probe()`` reports its own failures as Results.
+    """
+
+    silent_reason = 'not answering'
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._lock = threading.Lock()
+        self._pool = None
+        self._pending = None   # (future, time.monotonic() it started)
+        self._pid = None
+
+    def probe(self):
+        raise NotImplementedError
 
     def healthcheck(self, server_port):
+        with self._lock:
+            pending = self._pending
+            if pending is None or pending[0].done():
+                pending = self._pending = (self._executor().submit(self.probe),
+                                           time.monotonic())
+        future, started = pending
+        timeout = CONF.healthcheck.check_timeout
+        try:
+            return future.result(timeout=max(0.0, started + timeout - time.monotonic()))
+        except futurist.TimeoutError:
+            return Result(available=False, reason=self.silent_reason,
+                          details='no answer for %.1f s (check_timeout %.1f s)'
+                                  % (time.monotonic() - started, timeout))
+
+    def _executor(self):
+        """One thread per check and process (made again after a fork)."""
+        if self._pid != os.getpid():
+            self._pool = futurist.ThreadPoolExecutor(max_workers=1)
+            self._pid = os.getpid()
+        return self._pool
+
+
+class DatabaseCheck(BoundedCheck):
+    """The database answers a query."""
+
+    silent_reason = 'database not answering'
+
+    def probe(self):
         try:
             with db_engine.reader() as conn:
                 conn.execute(sa.text('SELECT 1'))
@@ -63,26 +119,28 @@ class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
                       details='dialect %s' % db_engine.get_engine().dialect.name)
 
 
-class MessageBusCheck(pluginbase.HealthcheckBaseExtension):
-    """The message bus takes a message."""
+class MessageBusCheck(BoundedCheck):
+    """The message bus takes a message (the broker confirms each publish)."""
+
+    silent_reason = 'message bus not answering'
 
     def __init__(self, *args):
         super().__init__(*args)
-        self._lock = threading.Lock()
+        self._client_lock = threading.Lock()
         self._client = None
-        self._pid = None
+        self._client_pid = None
 
     def _probe_client(self):
         """This process's RPC client for probes (made after any fork)."""
-        if self._pid != os.getpid():
-            with self._lock:
-                if self._pid != os.getpid():
+        if self._client_pid != os.getpid():
+            with self._client_lock:
+                if self._client_pid != os.getpid():
                     self._client = rpc.get_client().prepare(
                         topic='%s.bus_probe' % rpc.conductor_topic(), retry=0)
-                    self._pid = os.getpid()
+                    self._client_pid = os.getpid()
         return self._client
 
-    def healthcheck(self, server_port):
+    def probe(self):
         if _Bus.in_process:
             return Result(available=True, reason='message bus not used',
                           details='in-process dispatcher (rpc_transport = local)')
@@ -93,10 +151,12 @@ class MessageBusCheck(pluginbase.HealthcheckBaseExtension):
         return Result(available=True, reason='message bus OK')
 
 
-class ConductorsCheck(pluginbase.HealthcheckBaseExtension):
+class ConductorsCheck(BoundedCheck):
     """Every registered hardware type has a live conductor."""
 
-    def healthcheck(self, server_port):
+    silent_reason = 'conductors unknown (database not answering)'
+
+    def probe(self):
         try:
             topology = db_conductors.get_topology(CONF.conductor.heartbeat_timeout)
         except Exception as e:

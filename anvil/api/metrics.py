@@ -10,7 +10,9 @@ errors by their anvil class name.
 ``RequestMetrics`` (WSGI, outside authentication so a 401 counts too) times
 every request; handlers leave labels in the WSGI environ on the way:
 ``ROUTE`` (a Flask hook), ``PASSTHRU`` (``passthru._check``), ``ERROR``
-(``errors.handle_anvil``). ``TimedConductorAPI`` times the RPC sends.
+(``errors.handle_anvil``). ``TimedConductorAPI`` times the RPC sends. The passthru histogram's
+exemplar is the request id, where prometheus_client keeps exemplars (the
+all-in-one; not anvil-api's gunicorn workers: see ``anvil.common.metrics``).
 ``Scrape`` serves ``GET /metrics`` (``[metrics] public`` or the policy rule
 ``baremetal:metrics:get``).
 """
@@ -22,6 +24,7 @@ import flask
 import prometheus_client
 import werkzeug.exceptions
 import werkzeug.routing
+from oslo_middleware import request_id
 
 from anvil.api import errors, policy
 from anvil.common import exception, metrics
@@ -86,7 +89,7 @@ class Scrape:
             return self._answer(start_response, 403, errors.error_body(
                 403, exception.Forbidden(resource='baremetal:metrics:get').message),
                 'application/json')
-        body, content_type = metrics.exposition()
+        body, content_type = metrics.exposition(environ.get('HTTP_ACCEPT'))
         return self._answer(start_response, 200, body, content_type)
 
     @staticmethod
@@ -154,7 +157,8 @@ def record_request(environ, status, seconds, route):
     passthru = environ.get(PASSTHRU)
     if passthru is not None:
         PASSTHRU_CALLS.labels(*passthru, status).inc()
-        PASSTHRU_SECONDS.labels(*passthru).observe(seconds)
+        PASSTHRU_SECONDS.labels(*passthru).observe(
+            seconds, metrics.exemplar(environ.get(request_id.ENV_REQUEST_ID)))
     error = environ.get(ERROR)
     if error is not None:
         ERRORS.labels(status, error).inc()

@@ -50,6 +50,7 @@ def gunicorn_options():
         'graceful_timeout': 30,
         'keepalive': 5,
         'accesslog': None,
+        'logger_class': 'anvil.cmd.gunicorn_logging.OsloLogger',  # oslo.log's format
         'proc_name': 'anvil-api',
         # gunicorn believes X-Forwarded-Proto & co. from 127.0.0.1 by default: the
         # one switch for proxy headers is [oslo_middleware] enable_proxy_headers_parsing

@@ -123,6 +123,13 @@ api_opts = [
                 help='Log one line per API request (logger anvil.api.access): '
                      'method, path and query (secrets masked), status, duration '
                      'in ms, request id, user and project.'),
+    cfg.BoolOpt('log_healthcheck', default=False,
+                help='Log the access lines of GET /healthcheck at INFO like any '
+                     'other request. Off, they are logged at DEBUG (load '
+                     'balancers poll it every second or two), except an answer '
+                     'whose status differs from the previous /healthcheck answer '
+                     'of the same process (the first, a 200 after a 503, ...): '
+                     'that one stays at INFO.'),
 ]
 
 conductor_opts = [
@@ -314,6 +321,13 @@ healthcheck_opts = [
                      'healthcheck) without authentication: 200 when every '
                      'backend check passes, 503 otherwise. The checks are the '
                      'options "backends" of this group.'),
+    cfg.FloatOpt('check_timeout', default=3.0, min=0.1,
+                 help='Seconds each of anvil\'s checks (database, message bus, '
+                      'conductors) may take before it fails as "not answering": a '
+                      'database or broker that accepts connections but never '
+                      'answers makes /healthcheck answer 503 within about '
+                      'backends x check_timeout instead of hanging. A check still '
+                      'waiting when the next request comes fails at once.'),
 ]
 
 _GROUPS = [

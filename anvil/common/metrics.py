@@ -8,6 +8,14 @@ therefore runs in anvil-api's master before anything imports
 prometheus_client, and the workers inherit the variable. Conductors and the
 all-in-one are one process each and keep values in memory.
 
+Exemplars (a request id on a latency bucket) exist only in the OpenMetrics
+exposition, which a scraper asks for with ``Accept:
+application/openmetrics-text`` (Prometheus does when exemplar storage is
+on), and only where values live in memory: prometheus_client drops them in
+multiprocess mode (its mmap'd files hold numbers alone). So anvil-conductor
+and the all-in-one show them; anvil-api under gunicorn shows none, and
+``exemplar()`` then returns None, sparing the check of its labels.
+
 Metric definitions live with what they measure (``anvil.api.metrics``,
 ``anvil.conductor.metrics``, ``anvil.drivers.redfish.metrics``); their
 recording functions ask ``enabled()`` first, so ``[metrics] enabled =
@@ -94,21 +102,38 @@ def remove_directory(directory):
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def exposition():
-    """(body, content type) of a scrape of this process (or of all gunicorn workers)."""
+def exemplar(request_id):
+    """The exemplar labels of an observation for ``request_id``; None when none is kept.
+
+    None without a request id, and in multiprocess mode (anvil-api's
+    workers), where prometheus_client keeps no exemplars.
+    """
+    if not request_id or os.environ.get(ENV):
+        return None
+    return {'request_id': request_id}
+
+
+def exposition(accept=None):
+    """(body, content type) of a scrape of this process (or of all gunicorn workers).
+
+    ``accept``: the scraper's Accept header; OpenMetrics (with exemplars)
+    when it asks for it, Prometheus' text format otherwise.
+    """
     import prometheus_client
+    from prometheus_client import exposition as prometheus_exposition
     from prometheus_client import multiprocess
     if os.environ.get(ENV):
         registry = prometheus_client.CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = prometheus_client.REGISTRY
-    return prometheus_client.generate_latest(registry), prometheus_client.CONTENT_TYPE_LATEST
+    encoder, content_type = prometheus_exposition.choose_encoder(accept or '')
+    return encoder(registry), content_type
 
 
 def wsgi_metrics(environ, start_response):
     """A bare WSGI app answering one scrape (the conductor's metrics port)."""
-    body, content_type = exposition()
+    body, content_type = exposition(environ.get('HTTP_ACCEPT'))
     start_response('200 OK', [('Content-Type', content_type),
                               ('Content-Length', str(len(body)))])
     return [body]

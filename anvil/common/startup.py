@@ -11,6 +11,7 @@ is cryptography's about DSA, which dnspython (imported through eventlet) raises.
 """
 
 import importlib.metadata
+import logging
 import os
 import sys
 import warnings
@@ -60,6 +61,8 @@ def parse_args(argv=None, prog=None, description=None, first_options=''):
         'oslo_messaging=WARNING', 'sushy=WARNING', 'werkzeug=WARNING', 'cheroot=WARNING',
         'alembic.runtime.plugins=WARNING'])
     log.setup(CONF, 'anvil')
+    # warnings of libraries in the same format as every other line (JSON too)
+    logging.captureWarnings(True)
 
 
 def register_log_options():

@@ -17,6 +17,7 @@ from oslo_log import log
 
 from anvil.common import exception, masking, passthru_deny, release_versions, vendor_metadata
 from anvil.common.config import CONF
+from anvil.common.context import carried
 from anvil.conductor import async_outcome, route_checks
 from anvil.conductor import metrics as conductor_metrics
 from anvil.conductor.task_manager import LockManager
@@ -240,12 +241,14 @@ class ConductorManager:
                 method=method,
                 reason=masking.mask_text(e, secrets) or type(e).__name__) from None
         finally:
-            LOG.debug('Vendor method %s ran %.3f s', method, time.monotonic() - start)
+            ran = time.monotonic() - start
+            LOG.debug('Vendor method %s ran %.3f s', method, ran)
+            conductor_metrics.vendor_method_ran(method, ran, task_or_context)
 
     def submit(self, fn, *args):
         """Run ``fn`` on the worker pool. Raises NoFreeConductorWorker when it is full."""
         try:
-            future = self._pool.submit(conductor_metrics.queued(fn), *args)
+            future = self._pool.submit(conductor_metrics.queued(carried(fn)), *args)
         except (futurist.RejectedSubmission, RuntimeError):
             conductor_metrics.not_queued()
             raise exception.NoFreeConductorWorker() from None

@@ -3,7 +3,13 @@
 Recorded through the functions below, which do nothing when ``[metrics]
 enabled`` is off. Served on ``[conductor] metrics_port`` (anvil-conductor)
 or by the API's ``/metrics`` (all-in-one: one process, one registry).
-Labels are bounded: lock outcomes, async outcomes and scopes are fixed sets.
+Labels are bounded: lock outcomes, async outcomes and scopes are fixed sets;
+vendor methods are labelled once the conductor found them in its drivers.
+
+The passthru latency histogram keeps, per bucket, the request id of the
+last call it counted as an exemplar: an OpenMetrics scrape (``Accept:
+application/openmetrics-text``) shows it, so a slow bucket on a dashboard
+leads to that call's log lines, history and record.
 """
 
 import functools
@@ -16,6 +22,15 @@ from anvil.common import metrics
 LOCK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0,
                 10.0)
 
+#: Seconds: a fake method takes microseconds, a BMC call up to the RPC timeout.
+RUN_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+               30.0, 60.0)
+
+PASSTHRU_SECONDS = prometheus_client.Histogram(
+    'anvil_conductor_passthru_duration_seconds', 'Time vendor methods ran on this conductor '
+    '(the driver alone: no lock wait, no queueing), by scope (node or driver) and method. '
+    'Exemplars (OpenMetrics): the request id of a call each bucket counted.',
+    ['scope', 'method'], buckets=RUN_BUCKETS)
 LOCK_WAIT_SECONDS = prometheus_client.Histogram(
     'anvil_conductor_lock_wait_seconds', 'Time to take a node\'s exclusive lock, by outcome: '
     '"acquired", or "locked" (gave up: 409 or an async call refused).', ['outcome'],
@@ -43,6 +58,16 @@ HISTORY_PRUNED = prometheus_client.Counter(
 def lock_waited(seconds, acquired):
     if metrics.enabled():
         LOCK_WAIT_SECONDS.labels('acquired' if acquired else 'locked').observe(seconds)
+
+
+def vendor_method_ran(method, seconds, task_or_context):
+    """A vendor method ran: ``task_or_context`` is a node method's Task or a
+    driver method's context (whose request id becomes the exemplar)."""
+    if metrics.enabled():
+        context = getattr(task_or_context, 'context', task_or_context)
+        scope = 'node' if context is not task_or_context else 'driver'
+        PASSTHRU_SECONDS.labels(scope, method).observe(
+            seconds, metrics.exemplar(getattr(context, 'request_id', None)))
 
 
 def pool_started(size):

@@ -3,6 +3,9 @@
 The shared RabbitMQ and PostgreSQL are never stopped or reconfigured: a
 process under test reaches them through a ``TcpProxy``; ``stop()`` drops
 every connection and refuses new ones, ``start()`` lets them through again.
+``hold()`` makes it a black hole: connections stay open and new ones are
+accepted, but nothing more reaches either side (a peer that froze, or a
+network that drops packets): a client without a timeout waits forever.
 """
 
 import socket
@@ -18,8 +21,14 @@ class TcpProxy:
         self._listener = None
         self._sockets = set()
         self._lock = threading.Lock()
+        self._held = False
+
+    def hold(self):
+        """From now on accept connections, relay nothing; ``stop()`` ends it."""
+        self._held = True
 
     def start(self):
+        self._held = False
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(('127.0.0.1', self.port))
@@ -37,6 +46,10 @@ class TcpProxy:
             if listener is not self._listener:     # accepted while stopping
                 client.close()
                 return
+            if self._held:   # accepted, never answered
+                with self._lock:
+                    self._sockets.add(client)
+                continue
             try:
                 server = socket.create_connection(self.upstream, 5)
             except OSError:
@@ -48,14 +61,14 @@ class TcpProxy:
             for src, dst in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
 
-    @staticmethod
-    def _pump(src, dst):
+    def _pump(self, src, dst):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                dst.sendall(data)
+                if not self._held:   # held: what arrives is dropped
+                    dst.sendall(data)
         except OSError:
             pass
         for sock in (src, dst):

@@ -3,8 +3,10 @@
 A multi-process deployment (anvil-api with two gunicorn workers, one
 anvil-conductor with its [conductor] metrics_port) on RabbitMQ and
 PostgreSQL; an extra anvil-api reaches both through TCP relays the test
-owns, so the database and the bus can be cut for it alone. The all-in-one
-is checked too.
+owns, so the database and the bus can be cut for it alone, or turned into
+black holes (connections accepted, never answered): /healthcheck must then
+answer 503 within its checks' timeouts, not hang. The all-in-one is checked
+too.
 """
 
 import os
@@ -20,6 +22,10 @@ from tests.functional.tcp_proxy import relay
 
 NODE = '/v1/nodes/%s/vendor_passthru/%s'
 HEALTHY = 'database OK\nmessage bus OK\nconductors OK\nOK'
+#: Seconds a /healthcheck may take with every check silent: 3 checks x the default
+#: [healthcheck] check_timeout (3 s), and room for a loaded machine. Past it the
+#: request fails (requests' ReadTimeout): the health check hung.
+HEALTH_BOUND = 20
 
 
 class ObservedDeployment(Deployment):
@@ -53,7 +59,8 @@ def dep(tmp_path_factory):
 
 
 def health(url, **kwargs):
-    resp = requests.get(url + '/healthcheck', timeout=30, **kwargs)
+    kwargs.setdefault('timeout', 30)
+    resp = requests.get(url + '/healthcheck', **kwargs)
     return resp.status_code, resp.text
 
 
@@ -85,7 +92,9 @@ class ProxiedApi:
             'metrics': {'multiproc_dir': dep.samples_dir + '-proxied'},
             'database': {'connection': db_url},
             'DEFAULT': {'transport_url': bus_url.replace('amqp://', 'rabbit://', 1)}})
-        wait_for(lambda: self._answers(), 60, what='proxied anvil-api answering')
+        # answering, and its first checks (which open its connections) behind it
+        wait_for(lambda: self._answers() and health(self.url) == (200, HEALTHY), 60,
+                 interval=0.5, what='proxied anvil-api answering and healthy')
 
     def _answers(self):
         try:
@@ -131,6 +140,104 @@ def test_bus_cut_then_back(proxied):
     proxied.bus.start()
     wait_for(lambda: health(proxied.url) == (200, HEALTHY), 30, interval=0.5,
              what='healthy again with the bus back')
+
+
+def test_database_black_hole(proxied):
+    """A database that accepts connections and never answers: 503, then healthy again."""
+    assert health(proxied.url) == (200, HEALTHY)
+    proxied.db.hold()
+    silent = (503, 'database not answering\nmessage bus OK\n'
+                   'conductors unknown (database not answering)\nOK')
+    assert health(proxied.url, timeout=HEALTH_BOUND) == silent
+    # the checks still waiting are not run again: the next answer is the same
+    assert health(proxied.url, timeout=HEALTH_BOUND) == silent
+    assert requests.get(proxied.url + '/v1', timeout=10).status_code == 200  # worker free
+    proxied.db.stop()
+    proxied.db.start()
+    wait_for(lambda: health(proxied.url) == (200, HEALTHY), 60, interval=0.5,
+             what='healthy again with the database back')
+
+
+def test_bus_black_hole(proxied):
+    assert health(proxied.url) == (200, HEALTHY)
+    proxied.bus.hold()
+    assert health(proxied.url, timeout=HEALTH_BOUND) == (
+        503, 'database OK\nmessage bus not answering\nconductors OK\nOK')
+    proxied.bus.stop()
+    proxied.bus.start()
+    wait_for(lambda: health(proxied.url) == (200, HEALTHY), 60, interval=0.5,
+             what='healthy again with the bus back')
+
+
+def healthcheck_access_lines(process):
+    """Statuses of the /healthcheck lines of the access log in ``process``'s log."""
+    return [line.split(' /healthcheck ', 1)[1].split()[0]
+            for line in process.log().splitlines()
+            if 'anvil.api.access' in line and ' /healthcheck ' in line]
+
+
+def started_api(dep, name, sections):
+    """An extra anvil-api (one worker) whose /healthcheck answered 200 once: its first
+    checks, which open its connections, are behind it."""
+    process, url = dep.start_extra_api(name, dict(sections, api=dict(
+        sections.get('api', {}), api_workers=1)))
+    try:
+        wait_for(lambda: _answers(url) and health(url) == (200, HEALTHY), 60,
+                 interval=0.5, what='%s answering and healthy' % name)
+    except AssertionError:
+        process.stop()
+        raise
+    return process, url
+
+
+def test_healthcheck_access_lines_only_when_health_changes(dep, tmp_path):
+    """By default a /healthcheck line is logged (INFO) only when the status changed."""
+    drain = str(tmp_path / 'drain')
+    process, url = started_api(dep, 'api-quiet', {
+        'healthcheck': {'disable_by_file_path': drain},
+        'metrics': {'multiproc_dir': str(tmp_path / 'samples')}})
+    try:
+        assert healthcheck_access_lines(process)[-1] == '200'
+        before = len(healthcheck_access_lines(process))
+        for _ in range(3):
+            assert health(url)[0] == 200
+        open(drain, 'w').close()
+        for _ in range(3):
+            assert health(url)[0] == 503
+        os.unlink(drain)
+        for _ in range(3):
+            assert health(url)[0] == 200
+        wait_for(lambda: len(healthcheck_access_lines(process)) >= before + 2, 10,
+                 what='two more access lines')
+        assert healthcheck_access_lines(process)[before:] == ['503', '200']
+        # other requests keep one line each
+        lines = process.log().count('GET /v1 200')
+        assert requests.get(url + '/v1', timeout=10).status_code == 200
+        wait_for(lambda: process.log().count('GET /v1 200') == lines + 1, 10,
+                 what='the /v1 access line')
+    finally:
+        process.stop()
+
+
+def test_log_healthcheck_logs_every_poll(dep, tmp_path):
+    process, url = started_api(dep, 'api-loud', {
+        'api': {'log_healthcheck': 'true'},
+        'metrics': {'multiproc_dir': str(tmp_path / 'samples')}})
+    try:
+        before = len(healthcheck_access_lines(process))
+        for _ in range(4):
+            assert health(url) == (200, HEALTHY)
+        wait_for(lambda: len(healthcheck_access_lines(process)) == before + 4, 10,
+                 what='four more access lines')
+    finally:
+        process.stop()
+
+
+def _answers(url):
+    try:
+        return requests.get(url + '/v1', timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def test_disable_by_file_drains_the_api(dep):
@@ -229,6 +336,28 @@ def test_no_live_conductor_then_back(dep):
 
 
 # -- the all-in-one ------------------------------------------------------------------
+
+def test_all_in_one_bus_black_hole(tmp_path):
+    """The all-in-one on RabbitMQ (through a relay) answers 503, not a hang, when the
+    broker goes silent."""
+    services.require_rabbit()
+    bus, bus_url = relay(services.RABBIT_URL.replace('rabbit://', 'amqp://'), 5672)
+    bus.start()
+    try:
+        with running_all_in_one(tmp_path, rpc_transport='oslo',
+                                rabbit_url=bus_url.replace('amqp://', 'rabbit://', 1)) as aio:
+            wait_for(lambda: health(aio.url) == (200, HEALTHY), 60, interval=0.5,
+                     what='healthy all-in-one')
+            bus.hold()
+            assert health(aio.url, timeout=HEALTH_BOUND) == (
+                503, 'database OK\nmessage bus not answering\nconductors OK\nOK')
+            bus.stop()   # the broker back, so the all-in-one stops cleanly
+            bus.start()
+            wait_for(lambda: health(aio.url) == (200, HEALTHY), 60, interval=0.5,
+                     what='healthy again with the bus back')
+    finally:
+        bus.stop()
+
 
 def test_all_in_one_health_and_metrics(tmp_path):
     with running_all_in_one(tmp_path) as aio:

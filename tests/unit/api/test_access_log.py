@@ -32,6 +32,42 @@ def test_one_line_with_status_duration_and_request_id(client, access):
     assert rest == 'request %s user - project -' % request_id
 
 
+@pytest.fixture
+def health_lines(caplog, conf, tmp_path):
+    """(levels of the /healthcheck access lines, drain file); no earlier answer known."""
+    access_log._HealthStatus.last = None
+    conf.set_override('transport_url', 'fake://')
+    drain = tmp_path / 'drain'
+    conf.set_override('disable_by_file_path', str(drain), group='healthcheck')
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+
+    def levels():
+        return [(r.levelname, r.getMessage().split()[2]) for r in caplog.records
+                if r.name == LOGGER and r.getMessage().startswith('GET /healthcheck ')]
+    return levels, drain
+
+
+def test_healthcheck_polls_are_debug_unless_health_changed(client, health_lines):
+    levels, drain = health_lines
+    for _ in range(3):
+        assert client.get('/healthcheck').status_code == 200
+    drain.touch()
+    for _ in range(2):
+        assert client.get('/healthcheck').status_code == 503
+    drain.unlink()
+    assert client.get('/healthcheck').status_code == 200
+    assert levels() == [('INFO', '200'), ('DEBUG', '200'), ('DEBUG', '200'),
+                        ('INFO', '503'), ('DEBUG', '503'), ('INFO', '200')]
+
+
+def test_log_healthcheck_logs_every_poll_at_info(client, health_lines, conf):
+    conf.set_override('log_healthcheck', True, group='api')
+    levels, _ = health_lines
+    for _ in range(3):
+        assert client.get('/healthcheck').status_code == 200
+    assert levels() == [('INFO', '200')] * 3
+
+
 def test_error_status_and_masked_query(client, access):
     resp = client.get('/v1/nodes?auth_token=tok-s3cr3t&password=pw-s3cr3t&limit=x',
                       headers=LATEST)

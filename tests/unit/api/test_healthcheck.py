@@ -2,6 +2,7 @@
 
 import base64
 import json
+import socket
 
 import bcrypt
 import pytest
@@ -41,7 +42,7 @@ def test_healthy(client, bus):
         'database OK', 'message bus OK', 'conductors OK', 'OK']
     assert _details(resp)['conductors OK'] == 'fake-hardware: test-host'
     plain = client.get('/healthcheck')
-    assert plain.status_code == 200
+    assert plain.status_code == 200, plain.data
     assert plain.data == b'database OK\nmessage bus OK\nconductors OK\nOK'
     assert client.head('/healthcheck').status_code == 204
 
@@ -71,6 +72,47 @@ def test_message_bus_unreachable(client, conf):
         rpc.cleanup()
     assert resp.status_code == 503
     assert resp.data == b'database OK\nmessage bus unreachable\nconductors OK\nOK'
+
+
+@pytest.fixture
+def silent_port(conf):
+    """A port that takes connections (the kernel's backlog) and never answers.
+
+    Closing it resets what waits there, so probes stuck on it end.
+    """
+    conf.set_override('check_timeout', 0.5, group='healthcheck')
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
+
+
+def test_silent_database_fails_within_the_timeout(client, bus, conf, db, silent_port):
+    conf.set_override('connection', 'postgresql+psycopg2://postgres@127.0.0.1:%d/anvil'
+                      % silent_port, group='database')
+    db_engine.dispose()
+    try:
+        first = client.get('/healthcheck', headers=JSON)
+        again = client.get('/healthcheck')   # the stuck checks are not run again
+    finally:
+        conf.set_override('connection', 'sqlite:///%s' % db, group='database')
+        db_engine.dispose()
+    assert first.status_code == 503
+    details = _details(first)
+    assert list(details) == ['database not answering', 'message bus OK',
+                             'conductors unknown (database not answering)', 'OK']
+    assert details['database not answering'].startswith('no answer for ')
+    assert (again.status_code, again.data) == (503, b'database not answering\nmessage bus OK'
+                                                     b'\nconductors unknown (database not '
+                                                     b'answering)\nOK')
+
+
+def test_silent_message_bus_fails_within_the_timeout(client, conf, silent_port):
+    conf.set_override('transport_url', 'rabbit://guest:guest@127.0.0.1:%d/' % silent_port)
+    rpc.cleanup()
+    resp = client.get('/healthcheck')
+    assert resp.status_code == 503
+    assert resp.data == b'database OK\nmessage bus not answering\nconductors OK\nOK'
 
 
 def test_in_process_bus_needs_no_broker(client, conf, monkeypatch):

@@ -1,6 +1,7 @@
 """The conductor's metrics: lock waits, the worker pool, async outcomes, its status port."""
 
 import threading
+import uuid
 
 import prometheus_client
 import pytest
@@ -122,3 +123,38 @@ def test_status_port_tells_a_stopping_conductor(status, monkeypatch):
 
 def test_status_server_is_off_by_default(conf):
     assert status_server.start_if_configured() is None
+
+
+def _exemplars(accept):
+    """{(scope, method): request ids} of the passthru histogram's buckets' exemplars."""
+    from prometheus_client.openmetrics import parser
+
+    from anvil.common import metrics as common_metrics
+    body, content_type = common_metrics.exposition(accept)
+    if not content_type.startswith('application/openmetrics-text'):
+        return content_type, {}
+    found = {}
+    for family in parser.text_string_to_metric_families(body.decode()):
+        for s in family.samples:
+            if s.name == 'anvil_conductor_passthru_duration_seconds_bucket' and s.exemplar:
+                found.setdefault((s.labels['scope'], s.labels['method']), set()).add(
+                    s.exemplar.labels['request_id'])
+    return content_type, found
+
+
+def test_passthru_latency_names_its_request_in_an_exemplar(conductor, node_id):
+    """The bucket each call landed in names it (other buckets: earlier calls)."""
+    from anvil.common.context import RequestContext
+    ctx = RequestContext(request_id='req-%s' % uuid.uuid4())
+    count = value('anvil_conductor_passthru_duration_seconds_count', scope='node',
+                  method='third_method_sync')
+    conductor.manager.vendor_passthru(ctx, node_id, 'third_method_sync', 'POST', {'bar': 'meow'})
+    conductor.manager.driver_vendor_passthru(ctx, 'fake-hardware', 'driver_echo', 'POST', {})
+    assert value('anvil_conductor_passthru_duration_seconds_count', scope='node',
+                 method='third_method_sync') == count + 1
+    content_type, found = _exemplars('application/openmetrics-text; version=1.0.0')
+    assert content_type.startswith('application/openmetrics-text')
+    assert ctx.request_id in found[('node', 'third_method_sync')]
+    assert ctx.request_id in found[('driver', 'driver_echo')]
+    # Prometheus' text format (no Accept, or text/plain) has no exemplars
+    assert _exemplars(None)[0].startswith('text/plain')
