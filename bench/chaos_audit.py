@@ -51,12 +51,32 @@ def final_states(d, request_ids):
     return states
 
 
-def history_outcomes(d, nodes):
-    """{request id: number of outcome events (not "started") in its node's history}."""
-    counts = collections.Counter()
+def history_events(d, nodes):
+    """{request id: [its events' texts, oldest first]} from the history of ``nodes``."""
+    texts = collections.defaultdict(list)
     for events in _parallel(d.history, list(nodes)).values():
-        counts.update(e['request_id'] for e in events if not e['event'].endswith(' started'))
-    return counts
+        for event in events:
+            texts[event['request_id']].append(event['event'])
+    return texts
+
+
+def _outcome_count_wrong(state, events):
+    """A run that started ends with one outcome; one that did not, with at most one
+    (a refusal has one; a call that expired, or failed with its conductor before it
+    took the lock, has none)."""
+    started = sum(e.endswith(' started') for e in events)
+    outcomes = len(events) - started
+    if state == 'expired' or not started:
+        return outcomes > (0 if state == 'expired' else 1) or started > 1
+    return outcomes != 1 or started > 1
+
+
+def _disagree(state, events, ran):
+    """The ledger or the history contradict the record's final state."""
+    succeeded = any(e.endswith('succeeded') or ' succeeded: ' in e for e in events)
+    return (ran > 1 or (state == 'succeeded' and ran != 1)
+            or (state in ('expired', 'refused') and ran > 0)
+            or (succeeded and state != 'succeeded'))
 
 
 def reserved_after_settling(d, timeout=30):
@@ -80,54 +100,59 @@ def ownership(d, uuids):
     return orphans, {name: n for name, n in readers.items() if n != 1}
 
 
-def _async_findings(accepted, states, outcomes, runs):
+def async_findings(accepted, states, events, runs):
     """Rows on the 202s: final states, and how many break each promise."""
     missing = not_one = disagree = 0
     for call in accepted:
         state, ran = states[call.request_id], len(runs.get(call.request_id, []))
+        mine = events.get(call.request_id, [])
         missing += state not in FINAL
-        not_one += outcomes[call.request_id] != (0 if state == 'expired' else 1)
-        disagree += ran > 1 or (state == 'succeeded' and ran != 1) or (
-            state in ('expired', 'refused') and ran > 0)
+        not_one += _outcome_count_wrong(state, mine)
+        disagree += _disagree(state, mine, ran)
     final = collections.Counter(states[c.request_id] for c in accepted)
     return [('202s by final state (/v1/passthru_calls)',
              ', '.join('%s: %d' % kv for kv in sorted(final.items()))),
             ('202s whose outcome is missing (no final state)', missing),
-            ('202s without exactly one outcome in node history (none if expired)', not_one),
-            ('202s whose runs disagree with their state (ledger)', disagree)]
+            ('202s whose node history has not one outcome per started run', not_one),
+            ('202s whose runs (ledger) or history disagree with their state', disagree)]
 
 
-def _sync_findings(sync, runs):
-    """Rows on the sync calls: 200 ran once, 409/503 ("nothing ran") never ran."""
+def sync_findings(sync, runs):
+    """Rows on the sync calls: 200 ran once, 409/503 ("nothing ran") never ran, and how
+    many 504s ("may or may not have run") did run."""
     twice_or_never = sum(c.status == 200 and len(runs.get(c.request_id, [])) != 1
                          for c in sync)
     ran_anyway = sum(c.status in (409, 503) and c.request_id in runs for c in sync)
+    gave_up = [c for c in sync if c.status == 504]
     return [('sync 200s not run exactly once (ledger)', twice_or_never),
-            ('sync 409/503s that ran (ledger)', ran_anyway)]
+            ('sync 409/503s that ran (ledger)', ran_anyway),
+            ('sync 504s that ran (once; more would be a duplicate run)',
+             '%d of %d' % (sum(c.request_id in runs for c in gave_up), len(gave_up)))]
 
 
 def audit(d, calls, uuids, ledger_path):
-    """(the audit as an ordered list of (row, value), {request id: final state of each 202})."""
+    """(the audit as an ordered list of (row, value), what it read: ``{'states': {request
+    id: final state of each 202}, 'events': {request id: history texts}, 'runs': ledger}``)."""
     sync = [c for c in calls if c.method == call_load.SYNC]
     asynchronous = [c for c in calls if c.method == call_load.ASYNC]
     accepted = [c for c in asynchronous if c.status == 202]
     states = final_states(d, [c.request_id for c in accepted])
     reserved = reserved_after_settling(d)
     runs = fake_vendor.read_ledger(ledger_path)
-    outcomes = history_outcomes(d, {c.node for c in accepted})
+    events = history_events(d, {c.node for c in accepted})
     orphans, bad_readers = ownership(d, uuids)
     rows = [('sync calls by status', _statuses(sync)),
             ('async calls by status', _statuses(asynchronous)),
             ('calls without an HTTP answer (hang)', sum(c.status is None for c in calls)),
             ('500s', sum(c.status == 500 for c in calls))]
-    rows += _async_findings(accepted, states, outcomes, runs)
-    rows += _sync_findings(sync, runs)
+    rows += async_findings(accepted, states, events, runs)
+    rows += sync_findings(sync, runs)
     rows += [('duplicate runs (ledger request ids run more than once)',
               sum(len(r) > 1 for r in runs.values())),
              ('locks left (nodes reserved after the load settled)', len(reserved)),
              ('nodes without a live owner', len(orphans)),
              ('conductor queues without exactly one reader', bad_readers or 0)]
-    return rows, states
+    return rows, {'states': states, 'events': events, 'runs': runs}
 
 
 def _statuses(calls):
@@ -176,7 +201,7 @@ def print_faults(faults, calls, states):
             ', '.join('%s: %d' % kv for kv in sorted(final.items()))))
 
 
-def save(path, calls, states, faults):
+def save(path, calls, found, faults):
     """Every call and fault as JSON lines in ``path``, wall-clock times (to read with the logs)."""
     to_wall = time.time() - time.monotonic()
     with open(path, 'w') as f:
@@ -188,5 +213,7 @@ def save(path, calls, states, faults):
         for call in calls:
             record = dataclasses.asdict(call)
             record.update(sent=call.sent + to_wall, answered=call.answered + to_wall,
-                          state=states.get(call.request_id), record='call')
+                          state=found['states'].get(call.request_id),
+                          history=found['events'].get(call.request_id, []),
+                          runs=found['runs'].get(call.request_id, []), record='call')
             f.write(json.dumps(record) + '\n')

@@ -4,8 +4,9 @@ Every conductor reaches RabbitMQ and PostgreSQL through TCP relays of its own
 (``tests/functional/tcp_proxy.py``), so the soak can cut one conductor off
 the bus or the database without touching the shared services. A fault is
 ``hurt`` (the signal or the cut), ``hold`` (how long it lasts: until a
-survivor serves the victim's nodes, or a random while), ``restore`` (start
-again, SIGCONT, relay back); the round ends when the victim serves again.
+survivor serves the victim's nodes, until the process is gone, or a random
+while), ``restore`` (start again, SIGCONT, relay back); the round ends when
+the victim serves again.
 """
 
 import dataclasses
@@ -104,6 +105,11 @@ def _relay(which, up):
     return act
 
 
+def _hold_until_dead(soak, fault, probes):
+    """A crash that a supervisor restarts at once, maybe before its lease ends."""
+    soak.d.conductors[fault.victim].popen.wait(60)
+
+
 def _hold_term(soak, fault, probes):
     _hold_until_taken_over(soak, fault, probes)
     soak.d.conductors[fault.victim].popen.wait(60)
@@ -112,6 +118,7 @@ def _hold_term(soak, fault, probes):
 #: kind: (hurt, hold, restore)
 KINDS = {
     'SIGKILL': (_signal(signal.SIGKILL), _hold_until_taken_over, _restart),
+    'SIGKILL, restart at once': (_signal(signal.SIGKILL), _hold_until_dead, _restart),
     'SIGSTOP': (_signal(signal.SIGSTOP),
                 lambda soak, f, p: _hold_until_taken_over(soak, f, p, _lease(soak.d) + 2),
                 _signal(signal.SIGCONT)),

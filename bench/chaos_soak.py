@@ -9,9 +9,11 @@ lease, call-monitor and cache options at their defaults. Enrolls ``--nodes``
 fake-hardware nodes and sends sync and async passthru calls over all of
 them for ``--minutes``, while at random intervals it deals one fault at a
 time to a random conductor: SIGKILL (restarted under the same host name once
-a survivor serves its nodes), SIGSTOP past its lease then SIGCONT, SIGTERM
-and restart, its bus relay or its database relay cut and restored.
-``--kill-share`` of the faults are SIGKILLs, the rest are drawn evenly.
+a survivor serves its nodes), SIGKILL restarted at once (as a supervisor
+would, maybe before its lease ends), SIGSTOP past its lease then SIGCONT,
+SIGTERM and restart, its bus relay or its database relay cut and restored.
+``--kill-share`` of the faults are SIGKILLs, the rest are drawn evenly from
+``--kinds``.
 
 Ends with the audit (bench/chaos_audit.py): calls by status, 202s without
 exactly one outcome, duplicate runs, locks left, nodes without a live owner,
@@ -36,8 +38,9 @@ from tests.functional.deployment import running_deployment
 class Soak:
     """What the fault rounds share: the deployment, its nodes, the ledger, probe calls."""
 
-    def __init__(self, d, uuids, ledger_path, kill_share):
+    def __init__(self, d, uuids, ledger_path, kinds, kill_share):
         self.d = d
+        self.kinds = kinds
         self.kill_share = kill_share
         self.uuids = uuids
         self.ledger_path = ledger_path
@@ -53,6 +56,10 @@ def parse_args():
     parser.add_argument('--conductors', type=int, default=4)
     parser.add_argument('--kill-share', type=float, default=0.5,
                         help='share of the faults that are SIGKILLs (default 0.5)')
+    parser.add_argument('--kinds', nargs='+', choices=sorted(chaos_faults.KINDS),
+                        default=sorted(chaos_faults.KINDS), metavar='KIND',
+                        help='the kinds of fault to deal (default: all of %s)'
+                             % ', '.join(sorted(chaos_faults.KINDS)))
     parser.add_argument('--pause', type=float, nargs=2, default=(2.0, 8.0),
                         metavar=('MIN', 'MAX'),
                         help='seconds between two faults, drawn uniformly (default 2 8)')
@@ -69,10 +76,13 @@ def enroll(d, count):
         return [n['uuid'] for n in nodes]
 
 
-def pick_kind(kill_share):
-    if random.random() < kill_share:
+def pick_kind(kinds, kill_share):
+    """SIGKILL with probability ``kill_share`` (when it is one of ``kinds``), else
+    one of the other ``kinds``, evenly."""
+    others = [k for k in kinds if k != 'SIGKILL']
+    if 'SIGKILL' in kinds and (random.random() < kill_share or not others):
         return 'SIGKILL'
-    return random.choice([k for k in chaos_faults.KINDS if k != 'SIGKILL'])
+    return random.choice(others)
 
 
 def deal_faults(soak, minutes, pause):
@@ -80,10 +90,11 @@ def deal_faults(soak, minutes, pause):
     deadline = time.monotonic() + minutes * 60
     while time.monotonic() + pause[0] < deadline:
         time.sleep(random.uniform(*pause))
-        kind, victim = pick_kind(soak.kill_share), random.choice(soak.d.conductor_names)
+        kind = pick_kind(soak.kinds, soak.kill_share)
+        victim = random.choice(soak.d.conductor_names)
         fault = chaos_faults.run_fault(soak, kind, victim)
         soak.faults.append(fault)
-        print('%3d %s %-8s %-22s takeover %s  recovery %s%s' % (
+        print('%3d %s %-24s %-22s takeover %s  recovery %s%s' % (
             len(soak.faults), time.strftime('%H:%M:%S'), kind, victim,
             _s(fault.takeover), _s(fault.recovery()),
             '  ERROR ' + fault.error if fault.error else ''), file=sys.stderr, flush=True)
@@ -99,7 +110,7 @@ def soak_run(d, args, workdir, ledger):
     uuids = enroll(d, args.nodes)
     print('enrolled %d nodes in %.0f s' % (len(uuids), time.monotonic() - started),
           file=sys.stderr, flush=True)
-    soak = Soak(d, uuids, ledger, args.kill_share)
+    soak = Soak(d, uuids, ledger, args.kinds, args.kill_share)
     load = CallLoad(d, random.sample(uuids, len(uuids)), args.sync_threads,
                     args.async_threads)
     try:
@@ -112,14 +123,14 @@ def soak_run(d, args, workdir, ledger):
     calls = load.calls + soak.probe_calls
     print('\n%d calls, %d faults over %.1f min; auditing' % (
         len(calls), len(soak.faults), (time.monotonic() - started) / 60), file=sys.stderr)
-    rows, states = chaos_audit.audit(d, calls, uuids, ledger)
+    rows, found = chaos_audit.audit(d, calls, uuids, ledger)
     rows.append(chaos_audit.takeover_row(soak.faults))
     print('\nnodes %d, conductors %d, minutes %g, faults %d\n' % (
         args.nodes, args.conductors, args.minutes, len(soak.faults)))
     chaos_audit.print_audit(rows)
     print()
-    chaos_audit.print_faults(soak.faults, calls, states)
-    chaos_audit.save(os.path.join(workdir, 'calls.jsonl'), calls, states, soak.faults)
+    chaos_audit.print_faults(soak.faults, calls, found['states'])
+    chaos_audit.save(os.path.join(workdir, 'calls.jsonl'), calls, found, soak.faults)
 
 
 def left_behind(d):
