@@ -36,8 +36,8 @@ def test_start_gives_an_outcome_to_the_async_call_its_crashed_run_held(make_cond
     """Restarted at once after a crash, before any survivor judged it dead, the
     conductor frees its old locks itself; an async call that held one (its
     "started" is the node's newest event) gets its failed outcome in history, as
-    when a survivor frees the lock (found by bench/chaos_soak.py: the history
-    kept "started" and nothing after it)."""
+    when a survivor frees the lock. Before, the history kept "started" and
+    nothing after it (found reading the restart path while auditing the chaos soak)."""
     node, sync_held = make_node('n1'), make_node('n2')
     started = {'event': 'Vendor passthru second_method started', 'conductor': 'test-host',
                'user': 'alice', 'request_id': 'req-1'}
