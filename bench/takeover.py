@@ -14,7 +14,6 @@ fault, casts lost at a kill.
 
 import argparse
 import io
-import os
 import random
 import signal
 import statistics
@@ -23,20 +22,15 @@ import tempfile
 import time
 from contextlib import redirect_stdout
 
-from anvil.drivers.fake import vendor as fake_vendor
+from bench import takeover_probe
 from tests.functional import call_load
 from tests.functional.call_load import CallLoad
-from tests.functional.deployment import running_deployment, wait_for
-
-
-def _owners(d, uuids):
-    nodes = d.get('/v1/nodes?fields=uuid,conductor&limit=1000').json()['nodes']
-    return {n['uuid']: n['conductor'] for n in nodes if n['uuid'] in uuids}
+from tests.functional.deployment import running_deployment
 
 
 def _round(d, uuids, victim, stop):
     """One fault; returns (takeover seconds, statuses after it, casts lost)."""
-    nodes = [n for n, owner in _owners(d, uuids).items() if owner == victim]
+    nodes = [n for n, owner in takeover_probe.owners(d, uuids).items() if owner == victim]
     survivors = set(d.conductor_names) - {victim}
     proc = d.conductors[victim]
     with CallLoad(d, nodes) as load:
@@ -45,10 +39,8 @@ def _round(d, uuids, victim, stop):
         hurt = time.monotonic()
         load.start_probes()
         try:
-            first = wait_for(lambda: call_load.first_success_after(
-                load.sync_calls(), hurt, survivors,
-                fake_vendor.read_ledger(d.ledger)), 60, interval=0.05,
-                what='a survivor answers')
+            first = takeover_probe.wait_survivor_answer(
+                load, hurt, survivors, takeover_probe.LedgerTail(d.ledger))
             load.wait_for_calls(5, after=first.answered)
         finally:
             if stop:
@@ -73,9 +65,7 @@ def main():
     parser.add_argument('--stop', action='store_true', help='SIGSTOP instead of SIGKILL')
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix='anvil-takeover-')
-    ledger = os.path.join(workdir, 'ledger.txt')
-    extra = dict(call_load.DEFAULTS, fake={'execution_ledger': ledger})
-    extra['api'] = dict(extra['api'], api_threads=32)
+    extra, ledger = takeover_probe.deployment_options(workdir)
     times, totals, lost = [], {}, 0
     with running_deployment(workdir, extra=extra, conductors=args.conductors) as d:
         d.ledger = ledger

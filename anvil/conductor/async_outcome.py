@@ -154,15 +154,17 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
         record.finish(secrets=secrets, **finish)
 
 
-def record_interrupted(released):
+def record_interrupted(released, why='stopped renewing its lease while it ran'):
     """Give an outcome to async calls whose conductor died while they ran.
 
-    ``released``: what ``db.conductors.release_stale_reservations`` returns.
-    A node whose newest event is its dead holder's "started" was running an
-    async method when the holder's lease ran out: it is recorded as failed
-    (it may have run in part, it will not run again). Should the holder only
-    have been frozen and finish the method later, it records no second
-    outcome (``db.api.release_node``).
+    ``released``: what ``db.conductors.release_stale_reservations`` (or
+    ``release_left_reservations``) returns. A node whose newest event is its
+    dead holder's "started" was running an async method when the holder's
+    lease ran out (or the holder crashed and started again): it is recorded
+    as failed, ``why`` saying what became of the holder (it may have run in
+    part, it will not run again). Should the holder only have been frozen and
+    finish the method later, it records no second outcome
+    (``db.api.release_node``).
     """
     prefix, suffix = 'Vendor passthru ', ' started'
     for node_id, host, event in released:
@@ -170,8 +172,8 @@ def record_interrupted(released):
                 or not event['event'].startswith(prefix) or not event['event'].endswith(suffix)):
             continue
         method = event['event'][len(prefix):-len(suffix)]
-        text = ('Vendor passthru %s failed: conductor %s stopped renewing its lease while it '
-                'ran; it may have run in part' % (method, host))
+        text = ('Vendor passthru %s failed: conductor %s %s; it may have run in part'
+                % (method, host, why))
         LOG.error('Node %s: %s (request %s)', node_id, text, event['request_id'])
         try:
             history.add_event(node_id, event=text, severity='ERROR', conductor=host,

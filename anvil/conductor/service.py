@@ -19,6 +19,7 @@ from oslo_service import service
 from anvil.common import metrics, rpc, server_stop
 from anvil.common.config import CONF
 from anvil.conductor import (
+    async_outcome,
     departed_queues,
     health,
     history_cleanup,
@@ -71,10 +72,11 @@ class ConductorService(service.Service):
             # The all-in-one is the only conductor of its database: nobody
             # could take its nodes, so it never fences itself.
             self.manager.lease = self.lease
-        released = db_api.release_all_reservations(self.host)
+        released = db_conductors.release_left_reservations(self.host)
         if released:
             LOG.warning('Released %d node locks left by an earlier run of %s',
-                        released, self.host)
+                        len(released), self.host)
+            async_outcome.record_interrupted(released, why='stopped while it ran')
         failed = passthru_calls.fail_abandoned(conductor=self.host)
         if failed:
             LOG.warning('%d async calls were running when %s stopped: marked failed',

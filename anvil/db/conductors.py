@@ -215,14 +215,30 @@ def release_stale_reservations(heartbeat_timeout):
     with writer() as conn:
         cutoff = database_now(conn) - _lease(conn, heartbeat_timeout)
         dead = sa.select(CONDUCTORS.c.hostname).where(CONDUCTORS.c.heartbeat_at < cutoff)
-        rows = conn.execute(sa.select(NODES.c.id, NODES.c.reservation)
-                            .where(NODES.c.reservation.in_(dead))
-                            .order_by(NODES.c.id).with_for_update()).all()
-        if not rows:
-            return []
-        conn.execute(sa.update(NODES).where(NODES.c.id.in_([r.id for r in rows]))
-                     .values(reservation=None))
-        return [(r.id, r.reservation, _last_event(conn, r.id)) for r in rows]
+        return _release(conn, NODES.c.reservation.in_(dead))
+
+
+@retry_on_deadlock
+def release_left_reservations(host):
+    """Release the locks an earlier run of ``host`` left (it starts again after a crash).
+
+    Returns [(node_id, host, last_event)] as ``release_stale_reservations``
+    does: restarted before any peer judged it dead, the conductor is the one
+    that must give its interrupted async calls their outcome.
+    """
+    with writer() as conn:
+        return _release(conn, NODES.c.reservation == host)
+
+
+def _release(conn, reserved):
+    """Free the nodes matching ``reserved``; [(node_id, holder, newest history event)]."""
+    rows = conn.execute(sa.select(NODES.c.id, NODES.c.reservation).where(reserved)
+                        .order_by(NODES.c.id).with_for_update()).all()
+    if not rows:
+        return []
+    conn.execute(sa.update(NODES).where(NODES.c.id.in_([r.id for r in rows]))
+                 .values(reservation=None))
+    return [(r.id, r.reservation, _last_event(conn, r.id)) for r in rows]
 
 
 def _last_event(conn, node_id):

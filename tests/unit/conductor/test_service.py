@@ -8,7 +8,7 @@ from anvil.common import exception, local_rpc
 from anvil.db import api as db_api
 from anvil.db import conductors as db_conductors
 from tests.unit.api.helpers import LATEST, fault
-from tests.unit.history_events import wait_for_event
+from tests.unit.history_events import event_texts, wait_for_event
 
 
 def _conductor_row(host='test-host'):
@@ -29,6 +29,28 @@ def test_start_releases_locks_left_by_an_earlier_run(make_conductor, make_node):
     _reserve(node, 'test-host')
     make_conductor()
     assert db_api.get_node(node['uuid'])['reservation'] is None
+
+
+def test_start_gives_an_outcome_to_the_async_call_its_crashed_run_held(make_conductor,
+                                                                        make_node):
+    """Restarted at once after a crash, before any survivor judged it dead, the
+    conductor frees its old locks itself; an async call that held one (its
+    "started" is the node's newest event) gets its failed outcome in history, as
+    when a survivor frees the lock. Before, the history kept "started" and
+    nothing after it (found reading the restart path while auditing the chaos soak)."""
+    node, sync_held = make_node('n1'), make_node('n2')
+    started = {'event': 'Vendor passthru second_method started', 'conductor': 'test-host',
+               'user': 'alice', 'request_id': 'req-1'}
+    db_api.reserve_node('test-host', node['id'], history=started)
+    db_api.reserve_node('test-host', sync_held['id'])    # a sync call: no history
+    make_conductor()
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+    assert db_api.get_node(sync_held['uuid'])['reservation'] is None
+    assert event_texts(node['id']) == [
+        'Vendor passthru second_method started',
+        'Vendor passthru second_method failed: conductor test-host stopped while it ran; '
+        'it may have run in part']
+    assert event_texts(sync_held['id']) == []
 
 
 def test_stop_releases_its_reservations_only(conductor, make_node):
