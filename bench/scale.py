@@ -10,11 +10,13 @@ B's go through the API (the rate is reported), the rest are inserted in bulk
 (``bench.targets.add_nodes``, anvil's table). Sync passthru calls sweep every
 enrolled node at c=1 and c=8, A and B alternately (the order flips each
 repetition); per repetition the B/A ratios are printed, then the median and
-spread. Then on B: the load of the API's route table (``api/node_routes.py``)
-timed in this process against both databases; resident memory of every
-process; the share of nodes whose owner changed when a fifth conductor
-joins and when one of the first four stops, read from the API (calls keep
-running meanwhile; their statuses are printed). Reports only.
+spread, with the CPU per call of the API and the conductors (from /proc, net
+of what each side burns idle, measured in one window before the runs).
+Then: the load of the API's route table (``api/node_routes.py``) timed in
+this process against both databases; resident memory of every process; on
+B, the share of nodes whose owner changed when a fifth conductor joins and
+when one of the first four stops, read from the API (calls keep running
+meanwhile; their statuses are printed). Reports only.
 """
 
 import argparse
@@ -65,10 +67,13 @@ class ScaleDeployment(targets.BenchDeployment):
 def _enroll_via_api(dep, count):
     """Enroll ``count`` nodes through POST /v1/nodes, 8 at a time; returns nodes/s."""
     def create(i):
-        resp = requests.post(dep.url + '/v1/nodes', json={
-            'driver': 'fake-hardware', 'name': '%s%05d' % (PREFIX, i)}, headers=LATEST,
-            timeout=60)
-        assert resp.status_code == 201, resp.text
+        def created():  # 503: nothing was done (the shared server was out of connections)
+            resp = requests.post(dep.url + '/v1/nodes', json={
+                'driver': 'fake-hardware', 'name': '%s%05d' % (PREFIX, i)}, headers=LATEST,
+                timeout=60)
+            assert resp.status_code in (201, 503), resp.text
+            return resp.status_code == 201
+        wait_for(created, 120, interval=0.5, what='node %d enrolled' % i)
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(create, range(count)))
@@ -90,11 +95,29 @@ def _cpu_meter(dep):
     return procs.CpuMeter({'api': group('api'), 'cond': group('cond-')})
 
 
-def one_run(dep, nodes, conns, duration):
+def idle_cpu(sides, seconds=10):
+    """{label: {group: CPU seconds per second}} of each deployment with no calls.
+
+    Heartbeats, conductor lists, the API's topology and route-table loads cost
+    CPU whether calls come or not; per call they weigh more the fewer calls
+    a run gets, which on a shared machine is noise. Measured on both sides in
+    the same window and subtracted from each run's CPU.
+    """
+    meters = {label: _cpu_meter(dep) for label, dep, _nodes in sides}
+    for meter in meters.values():
+        meter.start()
+    time.sleep(seconds)  # a measuring window, as wrk's duration
+    return {label: {k: v / seconds for k, v in meter.stop().items()}
+            for label, meter in meters.items()}
+
+
+def one_run(dep, nodes, conns, duration, idle):
+    """One wrk run; ``cpu_ms`` is CPU per call with the ``idle`` rate taken out."""
     meter = _cpu_meter(dep)
     meter.start()
     result = wrk.run(dep.url, 'POST', SYNC, nodes, conns, duration, MEOW, PREFIX)
-    result['cpu_ms'] = {k: 1000.0 * v / max(1, result['requests'])
+    seconds = result['duration_us'] / 1e6
+    result['cpu_ms'] = {k: 1000.0 * max(0.0, v - idle[k] * seconds) / max(1, result['requests'])
                         for k, v in meter.stop().items()}
     return result
 
@@ -105,12 +128,16 @@ def _ms(result, key):
 
 def measure(sides, conns_list, reps, duration):
     """{(conns, label): [result per rep]}, A and B alternately, order flipped per rep."""
+    idle = idle_cpu(sides)
+    for label, rates in idle.items():
+        _say('%s idle: API %.1f ms CPU/s, conductors %.1f ms CPU/s' % (
+            label, 1000 * rates['api'], 1000 * rates['cond']))
     results = {}
     for rep in range(reps):
         order = sides if rep % 2 == 0 else list(reversed(sides))
         for conns in conns_list:
             for label, dep, nodes in order:
-                r = one_run(dep, nodes, conns, duration)
+                r = one_run(dep, nodes, conns, duration, idle[label])
                 results.setdefault((conns, label), []).append(r)
                 _say('rep %d c=%d %s (%5d nodes): %7.1f req/s  p50 %6.2f  p99 %6.2f  max %7.2f '
                      'ms  %s' % (rep + 1, conns, label, nodes, r['rps'], _ms(r, 'p50'),
@@ -125,8 +152,8 @@ def _spread(values):
 
 def print_latency(results, conns_list, nodes_b):
     print('\n## Sync passthru, 100 vs %d nodes (medians over repetitions)\n' % nodes_b)
-    print('| c | nodes | req/s | p50 ms | p99 ms | max ms | API CPU ms/call | '
-          'conductors CPU ms/call | non-2xx |')
+    print('| c | nodes | req/s | p50 ms | p99 ms | max ms | API CPU ms/call (net of idle) | '
+          'conductors CPU ms/call (net of idle) | non-2xx |')
     print('|---|---|---|---|---|---|---|---|---|')
     for conns in conns_list:
         for label, nodes in (('A', 100), ('B', nodes_b)):
