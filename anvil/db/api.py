@@ -66,9 +66,14 @@ def get_node(ident, allow_name=True):
 
 
 def list_routes(limit):
-    """The routing fields (``ROUTE_FIELDS``) of the first ``limit`` nodes, as dicts."""
+    """The routing fields (``ROUTE_FIELDS``) of the first ``limit`` nodes, as dicts.
+
+    Every API process loads every node this way, again and again: the dicts are
+    built from plain tuples, as ``Row._mapping`` costs several times more per row.
+    """
     with autocommit(readonly=True) as conn:
-        return [dict(r._mapping) for r in conn.execute(_ROUTES, {'limit': limit})]
+        rows = conn.execute(_ROUTES, {'limit': limit}).tuples().all()
+    return [dict(zip(ROUTE_FIELDS, row, strict=True)) for row in rows]
 
 
 def get_node_by_id(node_id):

@@ -122,3 +122,15 @@ def test_destroy_refused_while_reserved(db):
 def test_destroy_missing(db):
     with pytest.raises(exception.NodeNotFound):
         db_api.destroy_node(uuidutils.generate_uuid())
+
+
+def test_list_routes_gives_each_nodes_routing_fields_in_id_order(db):
+    first = _node(name='r1', conductor_group='rack-1', owner='p1', lessee='p2',
+                  vendor_interface='fake')
+    second = _node()
+    _node(name='r3')
+    routes = db_api.list_routes(2)
+    assert routes == [{field: node[field] for field in db_api.ROUTE_FIELDS}
+                      for node in (first, second)]
+    assert routes[0]['conductor_group'] == 'rack-1' and routes[1]['name'] is None
+    assert len(db_api.list_routes(10)) == 3
