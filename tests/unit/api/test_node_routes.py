@@ -8,6 +8,7 @@ that a stale entry is noticed by the conductor and the call routed again.
 import pytest
 import sqlalchemy as sa
 
+from anvil.api import app as api_app
 from anvil.api import node_routes
 from anvil.db import api as db_api
 from anvil.db import engine as db_engine
@@ -32,6 +33,7 @@ def statements(client):
 
 
 def _routes(client):
+    """The route cache of the app behind ``client``."""
     return node_routes.of(client.application)
 
 
@@ -231,3 +233,22 @@ def test_only_the_exact_uuid_or_name_is_remembered(client, node):
     _routes(client).forget('fake1')
     _routes(client).remember('fake1', row)
     assert _routes(client).lookup('fake1')['uuid'] == node['uuid']
+
+
+def test_each_app_keeps_its_own_table(client, conductor_api, node, statements):
+    """Two apps are two API processes: a rename through one leaves the other's
+    entry stale, and the conductor catches it (404 from a fresh read, nothing ran)."""
+    other = api_app.create_app(conductor_api).test_client()
+    assert _call(other, 'fake1').status_code == 200
+    assert _call(client, 'fake1').status_code == 200
+    resp = client.patch('/v1/nodes/fake1', json=[{'op': 'replace', 'path': '/name',
+                                                  'value': 'fake2'}], headers=LATEST)
+    assert resp.status_code == 200, resp.data
+    assert _routes(client).lookup('fake1') is None
+    assert _routes(other).lookup('fake1')['uuid'] == node['uuid']
+    del statements[:]
+    resp = _call(other, 'fake1')
+    assert resp.status_code == 404, resp.data
+    assert _reserved_ids(statements) == [db_api.get_node(node['uuid'])['id']]
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+    assert _routes(other).lookup('fake1') is None
