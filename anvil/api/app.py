@@ -20,6 +20,7 @@ from anvil.api import (
     healthcheck,
     microversion,
     node_history,
+    node_routes,
     nodes,
     passthru,
     passthru_calls,
@@ -79,6 +80,7 @@ def create_app(conductor_api=None):
     app.config['MAX_CONTENT_LENGTH'] = CONF.api.max_request_body_size
     app.config['CONDUCTOR_API'] = api_metrics.install(app, conductor_api or rpcapi.ConductorAPI(
         hash_ring.TopologyCache()))
+    node_routes.NodeRoutes(app.config['CONDUCTOR_API']).install(app)
     app.url_map.strict_slashes = False
     for module in (root, nodes, passthru, passthru_calls, drivers, conductors,
                    node_history):

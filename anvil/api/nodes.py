@@ -135,7 +135,7 @@ def update_node(ident):
     changes = {k: v for k, v in updated.items() if current.get(k) != v}
     _authorize_changes(node, changes)
     if changes:
-        node_routes.forget(node['uuid'], node['name'])
+        node_routes.of(flask.current_app).forget(node['uuid'], node['name'])
         node = db_api.update_node(node['uuid'], changes)
     return _show(node, topology)
 
@@ -189,6 +189,6 @@ def delete_node(ident):
     node = find_existing(ident)
     if not policy.allowed('baremetal:node:delete', _context(), node):
         policy.authorize_node('baremetal:node:delete:self_owned_node', _context(), node, ident)
-    node_routes.forget(node['uuid'], node['name'])
+    node_routes.of(flask.current_app).forget(node['uuid'], node['name'])
     db_api.destroy_node(node['uuid'])
     return no_content()

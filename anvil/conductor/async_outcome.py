@@ -10,13 +10,18 @@ masked (``anvil.common.masking``) with the secrets of the call's body. The
 call's own record (``call_records``; node and driver calls alike) follows the
 same steps: it is claimed before the method runs, so a cast delivered twice
 runs once, and it receives the same outcome.
+
+It works through the manager's public face only: ``check_accepting`` and
+``resolve`` before a cast is accepted, ``submit`` to the worker pool,
+``locks``, ``check_lease`` and ``run_driver`` in the worker, ``host`` for
+the records.
 """
 
 import time
 
 from oslo_log import log
 
-from anvil.common import exception, masking, passthru_deny, vendor_metadata
+from anvil.common import exception, masking, vendor_metadata
 from anvil.common.config import CONF
 from anvil.conductor import metrics as conductor_metrics
 from anvil.conductor import route_checks
@@ -73,13 +78,13 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
         record.finish(calls.EXPIRED, error=detail)
         return _record(manager, context, node_id, method, 'expired', detail, error=True)
     try:
-        manager._refuse_when_stopping()
+        manager.check_accepting()
         if routing is None:
             node = db_api.get_node_by_id(node_id)
             routing = {'driver': node['driver'], 'vendor_interface': node['vendor_interface']}
-        passthru_deny.refuse_if_denied(routing['driver'], method)
-        vendor = manager._vendor(routing['driver'], routing['vendor_interface'])
-        func, meta = manager._method(vendor, vendor_metadata.NODE, method, http_method, info)
+        vendor, func, meta = manager.resolve(vendor_metadata.NODE, routing['driver'],
+                                             routing['vendor_interface'], method, http_method,
+                                             info)
         manager.submit(_run_node_method, manager, context, record, node_id, routing, vendor,
                        func, meta, http_method, info)
     except exception.NodeNotFound:
@@ -200,10 +205,9 @@ def accept_driver_cast(manager, context, driver_name, method, http_method, info,
         conductor_metrics.async_finished('driver', 'expired')
         return None
     try:
-        manager._refuse_when_stopping()
-        passthru_deny.refuse_if_denied(driver_name, method)
-        vendor = manager._vendor(driver_name)
-        func, _meta = manager._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
+        manager.check_accepting()
+        _vendor, func, _meta = manager.resolve(vendor_metadata.DRIVER, driver_name, None, method,
+                                               http_method, info)
         manager.submit(_run_driver_method, manager, context, record, driver_name, func,
                        method, http_method, info)
     except exception.AnvilException as e:

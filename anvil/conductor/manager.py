@@ -49,6 +49,9 @@ class ConductorManager:
 
     It serves this release's RPC version and every older minor version
     (anvil/common/release_versions.py): an argument added since is optional.
+    Async calls go on in conductor/async_outcome.py, which uses the public
+    methods below (``check_accepting``, ``resolve``, ``submit``, ``check_lease``,
+    ``run_driver``) and ``locks``.
     """
 
     target = oslo_messaging.Target(version=release_versions.RPC_VERSION)
@@ -85,18 +88,24 @@ class ConductorManager:
         self._pool.shutdown(wait=False)
         return not not_done
 
-    # -- lookup ----------------------------------------------------------
+    # -- what a call needs before it runs (async_outcome uses these too) --
 
-    def _vendor(self, driver_name, vendor_interface=None):
+    def resolve(self, scope, driver_name, vendor_interface, method, http_method, info):
+        """The vendor interface, bound function and MethodInfo that serve ``method``.
+
+        ``scope`` is ``vendor_metadata.NODE`` or ``DRIVER``; ``vendor_interface``
+        None means the hardware type's default. Checks, in order: the
+        operator's deny list, the driver, the method, its verb and its
+        arguments. Nothing is locked or run.
+        :raises: MethodDenied, DriverNotFound, NoHandlerForMethod,
+            UnsupportedHTTPMethod, InvalidParameterValue.
+        """
+        passthru_deny.refuse_if_denied(driver_name, method)
         try:
             hw = self.hardware_types[driver_name]
         except KeyError:
             raise exception.DriverNotFound(driver_name=driver_name) from None
-        return hw.vendor(vendor_interface)
-
-    @staticmethod
-    def _method(vendor, scope, method, http_method, info):
-        """The bound function and MethodInfo, after verb and argument checks."""
+        vendor = hw.vendor(vendor_interface)
         meta = vendor.methods(scope).get(method)
         if meta is None:
             raise exception.NoHandlerForMethod(method=method)
@@ -107,9 +116,14 @@ class ConductorManager:
         vendor_metadata.check_args(method, meta.args_schema, info)
         func = getattr(vendor, method)
         _bind_args(func, method, http_method, info)
-        return func, meta
+        return vendor, func, meta
 
-    def _refuse_when_stopping(self):
+    def check_accepting(self):
+        """Refuse to start a call while stopping or without a safely held lease.
+
+        :raises: ConductorShuttingDown (the conductor is going offline: the
+            API sends the call again to the new owner), ConductorFenced.
+        """
         if not self.accepting:
             raise exception.ConductorShuttingDown(host=self.host)
         self.check_lease()
@@ -165,7 +179,7 @@ class ConductorManager:
             routing = {'driver': driver, 'vendor_interface': vendor_interface}
             return async_outcome.accept_node_cast(self, context, node_id, method, http_method,
                                                   info, sent_at, routing if driver else None)
-        self._refuse_when_stopping()
+        self.check_accepting()
         self._refuse_abandoned(context, method, caller_gives_up_at)
         if driver is not None:
             routing = {'driver': driver, 'vendor_interface': vendor_interface}
@@ -173,9 +187,9 @@ class ConductorManager:
             with db_engine.unavailable_as_503():
                 routing = db_api.get_node_by_id(node_id)
         for _attempt in range(3):
-            passthru_deny.refuse_if_denied(routing['driver'], method)
-            vendor = self._vendor(routing['driver'], routing['vendor_interface'])
-            func, meta = self._method(vendor, vendor_metadata.NODE, method, http_method, info)
+            vendor, func, meta = self.resolve(vendor_metadata.NODE, routing['driver'],
+                                              routing['vendor_interface'], method,
+                                              http_method, info)
             with self.locks.acquire(context, node_id, shared=not meta.require_exclusive_lock,
                                     purpose='vendor passthru %s' % method) as task:
                 route_checks.check_expected(expect, task.node)
@@ -203,16 +217,15 @@ class ConductorManager:
         if sent_at is not None:  # a cast: refusals are recorded, not raised
             return async_outcome.accept_driver_cast(self, context, driver_name, method,
                                                     http_method, info, sent_at)
-        self._refuse_when_stopping()
+        self.check_accepting()
         self._refuse_abandoned(context, method, caller_gives_up_at)
-        passthru_deny.refuse_if_denied(driver_name, method)
-        vendor = self._vendor(driver_name)
-        func, meta = self._method(vendor, vendor_metadata.DRIVER, method, http_method, info)
+        _vendor, func, meta = self.resolve(vendor_metadata.DRIVER, driver_name, None, method,
+                                           http_method, info)
         self.check_lease()
         return _encode_return(self.run_driver(func, method, context, http_method, info),
                               meta.attach)
 
-    # -- helpers shared with async_outcome ------------------------------
+    # -- running, shared with async_outcome --------------------------------
 
     @staticmethod
     def run_driver(func, method, task_or_context, http_method, info):

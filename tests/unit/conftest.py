@@ -3,7 +3,7 @@
 import pytest
 
 from anvil.api import app as api_app
-from anvil.api import hash_ring, node_routes, rpcapi
+from anvil.api import hash_ring, rpcapi
 from anvil.common import local_rpc
 from anvil.conductor.service import ConductorService
 
@@ -33,9 +33,8 @@ def conductor_api(conductor):
 
 @pytest.fixture
 def client(conductor_api, conf):
-    """A Flask test client of the real app (noauth; its node route cache emptied)."""
+    """A Flask test client of the real app (noauth)."""
     conf.set_override('auth_strategy', 'noauth')
-    node_routes.clear()
     app = api_app.create_app(conductor_api)
     return app.test_client()
 

@@ -4,7 +4,6 @@ import bcrypt
 import pytest
 
 from anvil.api import app as api_app
-from anvil.api import node_routes
 
 
 @pytest.fixture
@@ -21,5 +20,4 @@ def basic_client(conductor_api, conf, htpasswd):
     """A test client of the real app with ``auth_strategy = http_basic``."""
     conf.set_override('auth_strategy', 'http_basic')
     conf.set_override('http_basic_auth_user_file', str(htpasswd))
-    node_routes.clear()
     return api_app.create_app(conductor_api).test_client()

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from anvil.api import app as api_app
-from anvil.api import health_checks, node_routes
+from anvil.api import health_checks
 from anvil.common import rpc
 from anvil.db import engine as db_engine
 
@@ -154,7 +154,6 @@ def test_disable_by_file_drains(client, bus, conf, tmp_path):
 def test_disabled_healthcheck_is_404(conductor_api, conf):
     conf.set_override('auth_strategy', 'noauth')
     conf.set_override('enabled', False, group='healthcheck')
-    node_routes.clear()
     resp = api_app.create_app(conductor_api).test_client().get('/healthcheck')
     assert resp.status_code == 404
 
@@ -172,7 +171,6 @@ def basic_client(conductor_api, conf, tmp_path, bus):
     path.write_text('alice:%s\n' % bcrypt.hashpw(b'pw', bcrypt.gensalt(4)).decode())
     conf.set_override('auth_strategy', 'http_basic')
     conf.set_override('http_basic_auth_user_file', str(path))
-    node_routes.clear()
     return api_app.create_app(conductor_api).test_client()
 
 
@@ -211,7 +209,6 @@ def test_policy_can_refuse_details(basic_client, conf, tmp_path):
 
 def test_details_off_by_configuration(basic_client, conf):
     conf.set_override('detailed', False, group='healthcheck')
-    node_routes.clear()
     # the option is read when the app is built
     from anvil.api import app as fresh
     client = fresh.create_app(basic_client.application.config['CONDUCTOR_API']).test_client()

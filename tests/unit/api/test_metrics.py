@@ -4,7 +4,6 @@ import prometheus_client
 import pytest
 
 from anvil.api import app as api_app
-from anvil.api import node_routes
 from anvil.common import metrics
 from anvil.db import api as db_api
 from tests.unit.api.helpers import LATEST
@@ -140,7 +139,6 @@ def basic_client(conductor_api, conf, tmp_path):
     path.write_text('alice:%s\n' % bcrypt.hashpw(b'pw', bcrypt.gensalt(4)).decode())
     conf.set_override('auth_strategy', 'http_basic')
     conf.set_override('http_basic_auth_user_file', str(path))
-    node_routes.clear()
 
     def make():
         return api_app.create_app(conductor_api).test_client()
@@ -158,7 +156,6 @@ def test_scrape_needs_credentials_unless_public(basic_client, conf):
 
 def test_metrics_off_records_and_serves_nothing(conductor_api, conf, node):
     conf.set_override('enabled', False, group='metrics')
-    node_routes.clear()
     try:
         client = api_app.create_app(conductor_api).test_client()
         delta = Delta(series('anvil_api_requests_total', route=PASSTHRU, method='POST',

@@ -8,6 +8,7 @@ that a stale entry is noticed by the conductor and the call routed again.
 import pytest
 import sqlalchemy as sa
 
+from anvil.api import app as api_app
 from anvil.api import node_routes
 from anvil.db import api as db_api
 from anvil.db import engine as db_engine
@@ -29,6 +30,11 @@ def statements(client):
     sa.event.listen(engine, 'before_cursor_execute', record)
     yield seen
     sa.event.remove(engine, 'before_cursor_execute', record)
+
+
+def _routes(client):
+    """The route cache of the app behind ``client``."""
+    return node_routes.of(client.application)
 
 
 def _call(client, ident):
@@ -92,16 +98,16 @@ def test_a_node_enrolled_after_the_load_is_read_then_remembered(client, node, st
     for _ in range(3):
         assert _call(client, 'late').status_code == 200
     assert len(_node_reads(statements)) == 1
-    assert node_routes.get('late')['uuid'] == late['uuid']
+    assert _routes(client).lookup('late')['uuid'] == late['uuid']
 
 
 def test_the_table_is_loaded_again_after_the_ttl(client, node, conf):
     conf.set_override('node_route_cache_ttl', 0.2, group='api')
-    node_routes.clear()
     assert _call(client, 'fake1').status_code == 200
     late = db_api.create_node({'driver': 'fake-hardware', 'name': 'late'})
-    assert node_routes.get('late') is None or node_routes.get('late')['uuid'] == late['uuid']
-    wait_for(lambda: node_routes.get('late'), 5)
+    routes = _routes(client)
+    assert routes.lookup('late') is None or routes.lookup('late')['uuid'] == late['uuid']
+    wait_for(lambda: routes.lookup('late'), 5)
 
 
 def test_ttl_zero_reads_the_node_every_call(client, node, statements, conf):
@@ -128,7 +134,7 @@ def test_a_name_that_moved_to_another_node_runs_on_the_new_one(client, node, sta
     assert first == db_api.get_node(node['uuid'])['id']
     assert db_api.get_node(node['uuid'])['reservation'] is None
     assert db_api.get_node(other['uuid'])['reservation'] is None
-    assert node_routes.get('fake1')['uuid'] == other['uuid']
+    assert _routes(client).lookup('fake1')['uuid'] == other['uuid']
 
 
 @pytest.mark.parametrize('by', ['name', 'uuid'])
@@ -139,7 +145,7 @@ def test_a_node_deleted_behind_the_api_is_404(client, node, by):
     resp = _call(client, ident)
     assert resp.status_code == 404
     assert fault(resp) == 'Node %s could not be found.' % ident
-    assert node_routes.get(ident) is None
+    assert _routes(client).lookup(ident) is None
 
 
 def test_a_vendor_interface_changed_behind_the_api_is_seen(client, node):
@@ -174,7 +180,7 @@ def test_the_apis_own_rename_forgets_the_route(client, node, statements):
     resp = client.patch('/v1/nodes/fake1', json=[{'op': 'replace', 'path': '/name',
                                                   'value': 'fake2'}], headers=LATEST)
     assert resp.status_code == 200, resp.data
-    assert node_routes.get('fake1') is None
+    assert _routes(client).lookup('fake1') is None
     del statements[:]
     assert _call(client, 'fake1').status_code == 404
     assert _reserved_ids(statements) == []  # answered from a fresh read, nothing sent
@@ -221,9 +227,28 @@ def test_only_the_exact_uuid_or_name_is_remembered(client, node):
     """MariaDB finds "FAKE1" for fake1; a route under it would be refused by every
     conductor (``expect`` is compared exactly), so such calls read the node instead."""
     row = db_api.get_node(node['uuid'])
-    assert node_routes.get('fake1') is not None  # the table is loaded: no reload below
-    node_routes.remember('FAKE1', row)
-    assert node_routes.get('FAKE1') is None
-    node_routes.forget('fake1')
-    node_routes.remember('fake1', row)
-    assert node_routes.get('fake1')['uuid'] == node['uuid']
+    assert _routes(client).lookup('fake1') is not None  # the table is loaded: no reload below
+    _routes(client).remember('FAKE1', row)
+    assert _routes(client).lookup('FAKE1') is None
+    _routes(client).forget('fake1')
+    _routes(client).remember('fake1', row)
+    assert _routes(client).lookup('fake1')['uuid'] == node['uuid']
+
+
+def test_each_app_keeps_its_own_table(client, conductor_api, node, statements):
+    """Two apps are two API processes: a rename through one leaves the other's
+    entry stale, and the conductor catches it (404 from a fresh read, nothing ran)."""
+    other = api_app.create_app(conductor_api).test_client()
+    assert _call(other, 'fake1').status_code == 200
+    assert _call(client, 'fake1').status_code == 200
+    resp = client.patch('/v1/nodes/fake1', json=[{'op': 'replace', 'path': '/name',
+                                                  'value': 'fake2'}], headers=LATEST)
+    assert resp.status_code == 200, resp.data
+    assert _routes(client).lookup('fake1') is None
+    assert _routes(other).lookup('fake1')['uuid'] == node['uuid']
+    del statements[:]
+    resp = _call(other, 'fake1')
+    assert resp.status_code == 404, resp.data
+    assert _reserved_ids(statements) == [db_api.get_node(node['uuid'])['id']]
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+    assert _routes(other).lookup('fake1') is None
