@@ -15,6 +15,8 @@ def conductor(db, conf):
     """A started ConductorService ('test-host', fake-hardware) without an RPC server."""
     conf.set_override('host', 'test-host')
     conf.set_override('heartbeat_interval', 3600, group='conductor')
+    # a lease longer than any test: no heartbeat runs, the conductor stays alive
+    conf.set_override('heartbeat_timeout', 7200, group='conductor')
     conf.set_override('node_locked_retry_interval', 0.1, group='conductor')
     service = ConductorService(rpc_server=False)
     service.start()

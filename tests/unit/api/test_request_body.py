@@ -5,7 +5,7 @@ passthru routes, POST /v1/nodes and PATCH alike, and no node is left reserved.
 """
 
 import json
-import time
+import sys
 
 import pytest
 
@@ -45,12 +45,18 @@ def test_depth(text, expected):
     assert json_body.depth(text) == expected
 
 
+@pytest.mark.timeout(120)  # a quadratic scan or a backtracking pattern would hang here
 def test_depth_is_linear_and_recursion_free():
-    """A million levels, and the worst case for the string pattern, in well under a second."""
-    for text in ('[' * 10 ** 6, '{"a":' * 10 ** 6, '"' + '\\"' * 10 ** 6, '"\\"' * 10 ** 6):
-        start = time.monotonic()
-        json_body.depth(text)
-        assert time.monotonic() - start < 1.0, text[:10]
+    """A million levels, and the worst case for the string pattern, at recursion limit 100."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100)
+    try:
+        depths = [json_body.depth(text) for text in
+                  ('[' * 10 ** 6, '{"a":' * 10 ** 6, '"' + '\\"' * 10 ** 6, '"\\"' * 10 ** 6)]
+    finally:
+        sys.setrecursionlimit(limit)
+    assert depths[:2] == [10 ** 6, 10 ** 6]
+    assert depths[2:] == [0, 0]
 
 
 def test_depth_at_the_limit_is_parsed():
@@ -101,13 +107,12 @@ def test_valid_values_are_decoded(raw, value):
     assert json_body.loads(raw, 32) == value
 
 
-def test_a_large_object_parses_promptly():
-    """A 1 MiB body (the default limit) of 70,000 keys: parse time is linear in size."""
+@pytest.mark.timeout(120)  # a parse quadratic in the keys would hang here
+def test_a_large_object_parses():
+    """A 1 MiB body (the default limit) of 70,000 keys (its speed: bench, not here)."""
     raw = ('{%s}' % ','.join('"k%d":%d' % (i, i) for i in range(70000))).encode()
     assert len(raw) < 1024 * 1024
-    start = time.monotonic()
     assert len(json_body.loads(raw, 32)) == 70000
-    assert time.monotonic() - start < 1.0
 
 
 # -- through the API ----------------------------------------------------------------
@@ -203,9 +208,7 @@ def test_many_keys_answer_promptly(client, node):
     """
     body = {'bar': 'meow'}
     body.update(('k%d' % i, i) for i in range(60000))
-    start = time.monotonic()
     resp = client.post(SYNC, json=body, headers=LATEST)
-    assert time.monotonic() - start < 5
     assert resp.status_code == 400, resp.data[:200]
     assert fault(resp) == ("Invalid argument for method third_method_sync: Additional "
                            "properties are not allowed ('k0', 'k1', 'k10' … and 59,997 more "

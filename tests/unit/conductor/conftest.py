@@ -35,6 +35,8 @@ def make_conductor(db, conf):
 
     def make(host='test-host'):
         conf.set_override('heartbeat_interval', 3600, group='conductor')
+        # a lease longer than any test: no heartbeat runs, the conductor stays alive
+        conf.set_override('heartbeat_timeout', 7200, group='conductor')
         service = ConductorService(host=host, rpc_server=False)
         service.start()
         services.append(service)

@@ -161,6 +161,7 @@ def test_settle_expires_overdue_queued_calls(conductor, make_node, conf):
 
 
 def test_settle_fails_running_calls_of_dead_conductors(conductor, make_node, conf):
+    conf.set_override('heartbeat_timeout', 60, group='conductor')  # 'dead-host' is 120 s silent
     node = make_node('a')['id']
     db_conductors.register_conductor('dead-host', '', {}, [])
     mine = _call(node, passthru_calls.RUNNING)

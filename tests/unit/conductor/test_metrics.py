@@ -108,7 +108,7 @@ def test_status_port_serves_metrics_and_health(status):
 
 
 def test_status_port_tells_a_failing_heartbeat(status, conf, monkeypatch):
-    monkeypatch.setattr(health._Liveness, 'last_heartbeat', 0.0)
+    monkeypatch.setattr(health._Liveness, 'last_heartbeat', -1e9)  # longer ago than any lease
     resp = requests.get(status + '/healthcheck', timeout=5)
     assert resp.status_code == 503
     assert resp.text.endswith('heartbeat failing')
