@@ -99,14 +99,13 @@ def register_conductor(hostname, group, hardware_types, vendor_methods, rpc_vers
 def heartbeat(hostname, online=True):
     """Record that ``hostname`` is alive now; raises ConductorNotFound if it has no row.
 
-    ``online=False`` is the heartbeat of a stopping conductor: still alive (its
-    locks must not be taken as stale) but no longer to be routed to.
+    ``online=False`` is the heartbeat of a stopping conductor, or of one cut
+    from the message bus: its lease goes on (its locks must not be taken as
+    stale) but it is not to be routed to; ``online=True`` routes to it again.
     ``updated_at`` moves too: as in Ironic, the API's conductor ``updated_at``
     is when the conductor last checked in.
     """
-    values = dict(updated_at=utcnow())
-    if online:
-        values['online'] = True
+    values = dict(updated_at=utcnow(), online=bool(online))
     with writer() as conn:
         values['heartbeat_at'] = _clock(conn)
         count = conn.execute(sa.update(CONDUCTORS).where(CONDUCTORS.c.hostname == hostname)
