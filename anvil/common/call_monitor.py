@@ -20,6 +20,8 @@ import time
 from oslo_log import log
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 
+from anvil.common import exception
+
 LOG = log.getLogger(__name__)
 
 
@@ -99,10 +101,37 @@ class HeartbeatSender:
 _SENDER = HeartbeatSender()
 
 
+def redelivered_call(incoming):
+    """True for a sync call (it has a reply to go) that RabbitMQ delivers a second time.
+
+    Reads the AMQP ``redelivered`` flag of the raw kombu message behind
+    oslo.messaging's incoming message; False on other transports.
+    """
+    if getattr(incoming, 'msg_id', None) is None:   # a cast: its claim keeps it to one run
+        return False
+    raw = getattr(getattr(incoming, 'message', None), '_raw_message', None)
+    info = getattr(raw, 'delivery_info', None) or {}
+    return bool(info.get('redelivered'))
+
+
 class CallMonitorDispatcher(rpc_dispatcher.RPCDispatcher):
-    """oslo.messaging's RPC dispatcher, with heartbeats from the shared sender."""
+    """oslo.messaging's RPC dispatcher, with heartbeats from the shared sender.
+
+    A sync call delivered a second time is not run (``CallRedelivered``, 504):
+    the conductor that got it first may have run it (see ``redelivered_call``).
+    """
 
     def dispatch(self, incoming):
+        if redelivered_call(incoming):
+            args = incoming.message.get('args') or {}
+            method = args.get('driver_method') or incoming.message.get('method')
+            LOG.warning('Call of %s delivered again (its first receiver may have run it): '
+                        'not run, answered 504 (request %s)', method,
+                        (getattr(incoming, 'ctxt', None) or {}).get('request_id'))
+            try:
+                raise exception.CallRedelivered(method=method)
+            except exception.CallRedelivered:
+                raise rpc_dispatcher.ExpectedException() from None
         timeout = incoming.client_timeout
         try:
             interval = int(timeout) / 2 if timeout else 0
