@@ -182,7 +182,7 @@ def expire_overdue(accepted_before, request_id=None):
                                      CALLS.c.accepted_at < accepted_before)
     if request_id is not None:
         query = query.where(CALLS.c.request_id == request_id)
-    event = 'expired: not started by any conductor within async_cast_ttl; it did not run'
+    event = 'expired: no conductor took it up within async_cast_ttl; it did not run'
     with writer() as conn:
         return sum(_settle(conn, dict(row._mapping), EXPIRED, _EXPIRED_WHY, event)
                    for row in conn.execute(query).all())
@@ -218,8 +218,8 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
                 e['event'].endswith(' started')
                 for e in history.events_of(conn, row['node_id'], row['request_id']))
             event = None if started else (
-                'failed: conductor %s stopped after it took the call, before it started '
-                'the method; it did not run' % row['conductor'])
+                'failed: conductor %s stopped after it took the call, before the method '
+                'began; it did not run' % row['conductor'])
             count += _settle(conn, row, FAILED, _ABANDONED_WHY, event)
         return count
 

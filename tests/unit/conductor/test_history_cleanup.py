@@ -182,8 +182,8 @@ def test_a_cast_whose_conductor_died_before_claiming_it_expires_on_its_node(
             accepted_at=utcnow() - datetime.timedelta(seconds=6)))
     assert Housekeeping('test-host').settle_calls() == (2, 0)
     event, = _outcomes(node, ctx.request_id)
-    assert event['event'] == ('Vendor passthru second_method expired: not started by any '
-                              'conductor within async_cast_ttl; it did not run')
+    assert event['event'] == ('Vendor passthru second_method expired: no conductor took it '
+                              'up within async_cast_ttl; it did not run')
     assert (event['severity'], event['conductor'], event['user']) == (
         'ERROR', 'dead-host', 'alice')
     assert _node_row(node)['last_error'] == event['event']
@@ -215,7 +215,7 @@ def test_settle_fails_running_calls_of_dead_conductors(conductor, make_node, con
     # it never started (it waited for the node's lock, say): its node says it did not run
     event, = _outcomes(node, theirs)
     assert event['event'] == ('Vendor passthru m failed: conductor dead-host stopped after it '
-                              'took the call, before it started the method; it did not run')
+                              'took the call, before the method began; it did not run')
 
 
 def test_a_dead_conductors_started_call_is_left_to_the_lock_release(conductor, make_node):
