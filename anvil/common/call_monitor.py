@@ -117,12 +117,22 @@ def redelivered_call(incoming):
 class CallMonitorDispatcher(rpc_dispatcher.RPCDispatcher):
     """oslo.messaging's RPC dispatcher, with heartbeats from the shared sender.
 
-    A sync call delivered a second time is not run (``CallRedelivered``, 504):
-    the conductor that got it first may have run it (see ``redelivered_call``).
+    ``first_receiver_lives``: for a server reading another conductor's queue,
+    a callable telling whether that conductor still holds its lease. Then a
+    sync call delivered a second time is not run (``CallRedelivered``, 504):
+    that conductor took it first, lost its bus link before the broker had its
+    acknowledgement, and may be running it (see ``redelivered_call``). When
+    it is dead, the call runs (its first delivery died with it, unread or
+    cut short, as any call in flight at a crash).
     """
 
+    def __init__(self, *args, first_receiver_lives=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._first_receiver_lives = first_receiver_lives
+
     def dispatch(self, incoming):
-        if redelivered_call(incoming):
+        if (self._first_receiver_lives is not None and redelivered_call(incoming)
+                and self._first_receiver_lives()):
             args = incoming.message.get('args') or {}
             method = args.get('driver_method') or incoming.message.get('method')
             LOG.warning('Call of %s delivered again (its first receiver may have run it): '

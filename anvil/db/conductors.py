@@ -62,6 +62,19 @@ def database_now(conn):
     return conn.execute(sa.select(_clock(conn))).scalar_one()
 
 
+def holds_lease(hostname, heartbeat_timeout):
+    """True while ``hostname``'s lease runs, online or not (database clock).
+
+    Such a conductor may be running what it took from its queue: one that
+    went offline because it lost the message bus, or one draining as it stops.
+    """
+    with reader() as conn:
+        return conn.execute(sa.select(CONDUCTORS.c.id).where(
+            CONDUCTORS.c.hostname == hostname,
+            CONDUCTORS.c.heartbeat_at >= lease_cutoff(conn, heartbeat_timeout))
+        ).first() is not None
+
+
 @retry_on_deadlock
 def register_conductor(hostname, group, hardware_types, vendor_methods, rpc_version=None):
     """Insert or take over the row of ``hostname`` and publish what it serves.

@@ -107,6 +107,10 @@ def answered_by(d, hosts, after):
     return first
 
 
+def refused_after(load, moment):
+    return [c for c in load.sync_calls() if c.sent >= moment and c.status == 503]
+
+
 def test_a_deaf_conductor_hands_its_nodes_to_its_peer_and_takes_them_back(dep):
     victim = dep.conductor_names[0]
     survivor, = set(dep.conductor_names) - {victim}
@@ -161,6 +165,8 @@ def test_the_whole_broker_lost_is_503_at_once_and_recovers_without_restart(dep):
                         {'bar': 'kazoo'}, timeout=FAST + 15)
         assert resp.status_code == 503, resp.text
         assert fault(resp)['faultstring']
+        wait_for(lambda: len(refused_after(load, cut + 0.5)) >= 10, 30, interval=0.1,
+                 what='calls refused while the broker is down')
         for host in ['api'] + dep.conductor_names:
             dep.relay(host).start()
         restored = time.monotonic()

@@ -45,10 +45,11 @@ class Endpoint:
         return 'quick'
 
 
-def _dispatch(endpoint, incoming):
+def _dispatch(endpoint, incoming, first_receiver_lives=None):
     endpoint.incoming = incoming
-    dispatcher = call_monitor.CallMonitorDispatcher([endpoint], RequestContextSerializer(),
-                                                    None)
+    dispatcher = call_monitor.CallMonitorDispatcher(
+        [endpoint], RequestContextSerializer(), None,
+        first_receiver_lives=first_receiver_lives)
     return dispatcher.dispatch(incoming)
 
 
@@ -92,18 +93,28 @@ class Delivered(Incoming):
         self.msg_id = 'msg-1'   # a call: its caller waits for a reply
 
 
-def test_a_redelivered_call_is_not_run_and_answers_504():
+def test_a_redelivered_call_whose_first_receiver_lives_is_not_run_and_answers_504():
+    """Read from the queue of a conductor that lost the bus but still holds its lease."""
     endpoint = Endpoint()
     with pytest.raises(rpc_dispatcher.ExpectedException) as raised:
-        _dispatch(endpoint, Delivered('quick_call', redelivered=True))
+        _dispatch(endpoint, Delivered('quick_call', redelivered=True),
+                  first_receiver_lives=lambda: True)
     error = raised.value.exc_info[1]
     assert isinstance(error, exception.CallRedelivered) and error.code == 504
     assert endpoint.threads_at_start is None   # the method never started
-    assert _dispatch(endpoint, Delivered('quick_call', redelivered=False)) == 'quick'
+    assert _dispatch(endpoint, Delivered('quick_call', redelivered=False),
+                     first_receiver_lives=lambda: True) == 'quick'
+
+
+def test_a_redelivered_call_runs_when_its_first_receiver_is_dead():
+    """Read from a dead conductor's queue, or from one's own (no guard): it runs."""
+    assert _dispatch(Endpoint(), Delivered('quick_call', redelivered=True),
+                     first_receiver_lives=lambda: False) == 'quick'
+    assert _dispatch(Endpoint(), Delivered('quick_call', redelivered=True)) == 'quick'
 
 
 def test_a_redelivered_cast_is_dispatched():
     """Casts are kept to one run by their call record's claim, not by the broker's flag."""
     cast = Delivered('quick_call', redelivered=True)
     cast.msg_id = None
-    assert _dispatch(Endpoint(), cast) == 'quick'
+    assert _dispatch(Endpoint(), cast, first_receiver_lives=lambda: True) == 'quick'
