@@ -138,11 +138,13 @@ def test_a_deaf_conductor_hands_its_nodes_to_its_peer_and_takes_them_back(dep):
            statuses_while_deaf=call_load.statuses(
                [c for c in sync if cut <= c.sent < restored]),
            statuses_after=call_load.statuses([c for c in sync if c.sent >= restored]))
-    # once the peer serves, and until the victim is back, no 503 and no 504 (as it
-    # comes back, a call delivered to the peer's reader as it stops may be a 504)
-    served = [c for c in sync if first.answered <= c.sent < restored
-              and c.status not in (200, 409)]
-    assert not served, served
+    # once the peer serves, and until the victim is back, no 504: each call is
+    # answered 200, or 409/503 if nothing ran (a peer slow to renew its lease under
+    # load fences itself for a moment). As the victim comes back, a call delivered
+    # to the peer's reader as it stops may be a 504.
+    unknown = [c for c in sync if first.answered <= c.sent < restored
+               and c.status not in (200, 409, 503)]
+    assert not unknown, unknown
     assert 'lost its message bus connection' in dep.conductors[victim].log()
     assert process.poll() is None and dep.conductors[victim].popen is process  # no restart
     assert {owners(dep)[n] for n in nodes} == {victim}
