@@ -128,9 +128,10 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
             node = db_api.get_node_by_id(node_id)
             history.add_event(node_id, **started)
     except exception.AnvilException as e:
-        record.finish(calls.REFUSED, error=e, secrets=secrets)
-        return _record(manager, context, node_id, method, 'refused',
-                       masking.mask_text(e, secrets), error=True)
+        if record.finish(calls.REFUSED, error=e, secrets=secrets):  # else swept meanwhile
+            _record(manager, context, node_id, method, 'refused',
+                    masking.mask_text(e, secrets), error=True)
+        return None
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
     try:
         if not route_checks.same_vendor(routing, node):

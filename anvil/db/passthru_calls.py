@@ -219,7 +219,7 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
                 for e in history.events_of(conn, row['node_id'], row['request_id']))
             event = None if started else (
                 'failed: conductor %s stopped after it took the call, before the method '
-                'began; it did not run' % row['conductor'])
+                'began' % row['conductor'])
             count += _settle(conn, row, FAILED, _ABANDONED_WHY, event)
         return count
 

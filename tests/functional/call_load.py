@@ -157,7 +157,7 @@ def audit(d, load, ledger_path, nodes, crash_at=None):
     taken from the queue, but not yet started, when it was killed gets its
     outcome from the survivors' sweep: "expired" once ``async_cast_ttl +
     max_clock_skew`` (65 s by default) have passed since it was accepted, or
-    "failed: ... it did not run" once the dead conductor's lease is over if it
+    "failed: ... before the method began" once the dead conductor's lease is over if it
     had claimed it. The audit does not wait that long: such a 202 (sent
     within a second before the kill, never run) is reported as lost rather
     than failing it.
