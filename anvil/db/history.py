@@ -57,14 +57,6 @@ def outcome_of(conn, node_id, request_id):
     return dict(row._mapping) if row is not None else None
 
 
-def events_of(conn, node_id, request_id):
-    """The passthru events of ``request_id`` on the node, oldest first (dicts)."""
-    rows = conn.execute(sa.select(HISTORY).where(
-        HISTORY.c.node_id == node_id, HISTORY.c.request_id == request_id,
-        HISTORY.c.event_type == PASSTHRU).order_by(HISTORY.c.id)).all()
-    return [dict(r._mapping) for r in rows]
-
-
 @retry_on_deadlock
 def add_event(node_id, **values):
     """Record one event in its own transaction (see ``insert_event``)."""

@@ -197,10 +197,9 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
     their node locks are released by the others at the same age). With
     ``conductor``: that conductor's, as it starts again (they were running
     when its earlier run ended). Whether the method completed is unknown.
-    A node call whose method never started (no "started" event: the
-    conductor died between taking the call and locking the node) gets a
-    "failed" event saying it did not run; one that started gets its event
-    when its lock is released (``async_outcome.record_interrupted``).
+    No history event here: a conductor only frozen may yet run the method
+    (its outcome event is then the node's one); one that started it gets its
+    event when its lock is released (``async_outcome.record_interrupted``).
     Returns how many were marked.
     """
     with writer() as conn:
@@ -210,18 +209,9 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
             whose = CALLS.c.conductor.in_(sa.select(_CONDUCTORS.c.hostname).where(
                 _CONDUCTORS.c.heartbeat_at < db_conductors.lease_cutoff(
                     conn, heartbeat_timeout)))
-        count = 0
-        for row in conn.execute(sa.select(*_SWEPT).where(CALLS.c.state == RUNNING,
-                                                          whose)).all():
-            row = dict(row._mapping)
-            started = row['node_id'] is not None and any(
-                e['event'].endswith(' started')
-                for e in history.events_of(conn, row['node_id'], row['request_id']))
-            event = None if started else (
-                'failed: conductor %s stopped after it took the call, before the method '
-                'began' % row['conductor'])
-            count += _settle(conn, row, FAILED, _ABANDONED_WHY, event)
-        return count
+        return sum(_settle(conn, dict(row._mapping), FAILED, _ABANDONED_WHY, None)
+                   for row in conn.execute(sa.select(*_SWEPT).where(
+                       CALLS.c.state == RUNNING, whose)).all())
 
 
 _GET = (sa.select(CALLS, _NODES.c.uuid.label('node_uuid'), _NODES.c.owner.label('node_owner'),
