@@ -20,6 +20,8 @@ import time
 from oslo_log import log
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 
+from anvil.common import exception
+
 LOG = log.getLogger(__name__)
 
 
@@ -99,10 +101,47 @@ class HeartbeatSender:
 _SENDER = HeartbeatSender()
 
 
+def redelivered_call(incoming):
+    """True for a sync call (it has a reply to go) that RabbitMQ delivers a second time.
+
+    Reads the AMQP ``redelivered`` flag of the raw kombu message behind
+    oslo.messaging's incoming message; False on other transports.
+    """
+    if getattr(incoming, 'msg_id', None) is None:   # a cast: its claim keeps it to one run
+        return False
+    raw = getattr(getattr(incoming, 'message', None), '_raw_message', None)
+    info = getattr(raw, 'delivery_info', None) or {}
+    return bool(info.get('redelivered'))
+
+
 class CallMonitorDispatcher(rpc_dispatcher.RPCDispatcher):
-    """oslo.messaging's RPC dispatcher, with heartbeats from the shared sender."""
+    """oslo.messaging's RPC dispatcher, with heartbeats from the shared sender.
+
+    ``first_receiver_lives``: for a server reading another conductor's queue,
+    a callable telling whether that conductor still holds its lease. Then a
+    sync call delivered a second time is not run (``CallRedelivered``, 504):
+    that conductor took it first, lost its bus link before the broker had its
+    acknowledgement, and may be running it (see ``redelivered_call``). When
+    it is dead, the call runs (its first delivery died with it, unread or
+    cut short, as any call in flight at a crash).
+    """
+
+    def __init__(self, *args, first_receiver_lives=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._first_receiver_lives = first_receiver_lives
 
     def dispatch(self, incoming):
+        if (self._first_receiver_lives is not None and redelivered_call(incoming)
+                and self._first_receiver_lives()):
+            args = incoming.message.get('args') or {}
+            method = args.get('driver_method') or incoming.message.get('method')
+            LOG.warning('Call of %s delivered again (its first receiver may have run it): '
+                        'not run, answered 504 (request %s)', method,
+                        (getattr(incoming, 'ctxt', None) or {}).get('request_id'))
+            try:
+                raise exception.CallRedelivered(method=method)
+            except exception.CallRedelivered:
+                raise rpc_dispatcher.ExpectedException() from None
         timeout = incoming.client_timeout
         try:
             interval = int(timeout) / 2 if timeout else 0

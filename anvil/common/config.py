@@ -158,6 +158,13 @@ conductor_opts = [
                       'fences itself before anyone may take its nodes. A long '
                       'pause (GC, a frozen process, a slow database) thus '
                       'costs refusals, never two conductors driving one node.'),
+    cfg.FloatOpt('bus_lost_timeout', default=1.0, min=0,
+                 help='Seconds a conductor\'s RPC server may be without its '
+                      'message bus connection before the conductor goes '
+                      'offline: it keeps its lease and locks and finishes what '
+                      'it runs, while the APIs route its nodes to its peers and '
+                      'the peers read its queue. It goes online again as soon '
+                      'as the connection is back.'),
     cfg.IntOpt('node_locked_retry_attempts', default=3, min=1,
                help='Attempts to take a node lock before giving up with '
                     '409 (NodeLocked).'),

@@ -169,6 +169,20 @@ class CallAbandoned(ConductorTimeout):
                 'it was not run.')
 
 
+class CallRedelivered(ConductorTimeout):
+    """A sync call the broker delivered a second time: it may have run on the first receiver.
+
+    RabbitMQ redelivers a message whose consumer's connection closed before
+    its acknowledgement arrived, e.g. a conductor cut from the bus just after
+    it took the call: that conductor may be running it, with no way to reply.
+    Running it again could drive the BMC twice, so it is answered 504.
+    """
+
+    _msg_fmt = ('Call of %(method)s was delivered again after the conductor that first '
+                'received it lost its message bus link; it may have run there, so it was '
+                'not run again.')
+
+
 class DriverOperationError(AnvilException):
     """A vendor method failed inside the driver (code set by the driver)."""
 

@@ -83,16 +83,18 @@ def get_client():
                                          serializer=RequestContextSerializer())
 
 
-def get_server(host, endpoints):
+def get_server(host, endpoints, first_receiver_lives=None):
     """An RPC server for ``host`` on the conductor topic (threading executor).
 
     Built as ``oslo_messaging.get_rpc_server`` builds it, but with the
     dispatcher of ``call_monitor`` (no thread per call for heartbeats).
+    ``first_receiver_lives``: see ``call_monitor.CallMonitorDispatcher``.
     """
     target = oslo_messaging.Target(topic=conductor_topic(), server=host,
                                    version=RPC_API_VERSION)
-    dispatcher = call_monitor.CallMonitorDispatcher(endpoints, RequestContextSerializer(),
-                                                    None)
+    dispatcher = call_monitor.CallMonitorDispatcher(
+        endpoints, RequestContextSerializer(), None,
+        first_receiver_lives=first_receiver_lives)
     return rpc_server.RPCServer(get_transport(), target, dispatcher)
 
 

@@ -75,8 +75,9 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
     age = time.time() - sent_at
     if age > CONF.conductor.async_cast_ttl:
         detail = 'sent %.0f s ago, more than async_cast_ttl' % age
-        record.finish(calls.EXPIRED, error=detail)
-        return _record(manager, context, node_id, method, 'expired', detail, error=True)
+        if record.finish(calls.EXPIRED, error=detail):  # else the sweep recorded it
+            _record(manager, context, node_id, method, 'expired', detail, error=True)
+        return None
     try:
         manager.check_accepting()
         if routing is None:
@@ -90,9 +91,9 @@ def accept_node_cast(manager, context, node_id, method, http_method, info, sent_
     except exception.NodeNotFound:
         LOG.warning('Async %s for node %s refused: node gone', method, node_id)
     except exception.AnvilException as e:
-        record.finish(calls.REFUSED, error=e, secrets=secrets)
-        _record(manager, context, node_id, method, 'refused', masking.mask_text(e, secrets),
-                error=True)
+        if record.finish(calls.REFUSED, error=e, secrets=secrets):
+            _record(manager, context, node_id, method, 'refused',
+                    masking.mask_text(e, secrets), error=True)
 
 
 def _run_node_method(manager, context, record, node_id, routing, vendor, func, meta,
@@ -127,9 +128,10 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
             node = db_api.get_node_by_id(node_id)
             history.add_event(node_id, **started)
     except exception.AnvilException as e:
-        record.finish(calls.REFUSED, error=e, secrets=secrets)
-        return _record(manager, context, node_id, method, 'refused',
-                       masking.mask_text(e, secrets), error=True)
+        if record.finish(calls.REFUSED, error=e, secrets=secrets):  # else swept meanwhile
+            _record(manager, context, node_id, method, 'refused',
+                    masking.mask_text(e, secrets), error=True)
+        return None
     task = Task(context, node, not exclusive, 'vendor passthru %s' % method)
     try:
         if not route_checks.same_vendor(routing, node):

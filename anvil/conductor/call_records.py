@@ -86,9 +86,14 @@ class CallRecord:
             return True
 
     def finish(self, state, error=None, result=NO_RESULT, secrets=()):
-        """Record the outcome ``state`` with ``error`` (an exception or text) or ``result``."""
+        """Record the outcome ``state`` with ``error`` (an exception or text) or ``result``.
+
+        False when the call already had an outcome (kept: e.g. the expiry
+        sweep recorded it, and wrote its node's history event too); True
+        otherwise, a failed write included.
+        """
         if not self.request_id:
-            return
+            return True
         values = {}
         if result is not NO_RESULT:
             values['result'], values['result_truncated'] = result_json(result, secrets)
@@ -99,5 +104,7 @@ class CallRecord:
                                          **values):
                 LOG.warning('Call %s already had its outcome; %s not recorded',
                             self.request_id, state)
+                return False
         except Exception:
             LOG.exception('Could not record %s of call %s', state, self.request_id)
+        return True

@@ -33,7 +33,9 @@ class Housekeeping:
     """The lease and chores threads of one conductor.
 
     ``online()`` says whether heartbeats should keep the conductor routable
-    (False once it stops); ``orphans`` is an ``OrphanQueues`` or None (no
+    (False once it stops, and while it has lost its message bus: then it
+    also leaves dead peers' queues alone, which it could not read);
+    ``orphans`` is an ``OrphanQueues`` or None (no
     RPC server: the all-in-one). ``beat_lock`` is held around each heartbeat,
     so that once the service's stop() has taken it and marked itself
     stopping, no heartbeat marks the conductor online again.

@@ -11,9 +11,13 @@ reads goes to its own manager, the same path as its own messages: a cast older
 than ``[conductor] async_cast_ttl`` is recorded as expired, a fresh one runs
 under the node's lock, and a call whose caller is still waiting is answered.
 Several survivors may read the same queue; each message goes to one of them.
+A conductor that is not alive only because it lost the message bus still
+holds its lease and may be running a sync call the broker now delivers
+again: such a call is answered 504, not run twice (``call_monitor``).
 """
 
 import datetime
+import functools
 import threading
 
 from oslo_config import cfg
@@ -21,9 +25,19 @@ from oslo_log import log
 from oslo_utils.timeutils import utcnow
 
 from anvil.common import rpc, server_stop
+from anvil.db import conductors as db_conductors
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
+
+
+def _leased(hostname):
+    """Whether ``hostname`` still holds its lease (cut from the bus, not dead)."""
+    try:
+        return db_conductors.holds_lease(hostname, CONF.conductor.heartbeat_timeout)
+    except Exception:   # unknown: better a 504 than a method run twice
+        LOG.exception('Could not read the lease of %s', hostname)
+        return True
 
 
 class OrphanQueues:
@@ -52,7 +66,8 @@ class OrphanQueues:
                 if not c['alive'] and c['hostname'] != self.host
                 and c['heartbeat_at'] >= cutoff}
         for hostname in sorted(dead - set(self._servers)):
-            server = rpc.get_server(hostname, [self.manager])
+            server = rpc.get_server(hostname, [self.manager],
+                                    first_receiver_lives=functools.partial(_leased, hostname))
             server.start()
             self._servers[hostname] = server
             LOG.info('%s now reads the RPC queue of %s, which is not alive',

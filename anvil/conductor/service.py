@@ -4,10 +4,12 @@ Everything (DB engine, transport, RPC server, threads) is created in
 ``start()``, which oslo.service's launcher runs in the forked child. Each
 heartbeat renews the conductor's lease (``conductor/lease.py``): a conductor
 that cannot renew it in time fences itself (starts nothing); one whose peer's
-lease ran out reads that peer's RPC queue and frees its locks. A clean
-stop refuses new work (503 / history "refused"), marks the conductor
-offline so APIs stop routing to it, waits for running methods up to
-``[conductor] graceful_shutdown_timeout``, then releases every lock it holds.
+lease ran out reads that peer's RPC queue and frees its locks; one that has
+lost its message bus heartbeats as offline until it hears it again
+(``conductor/bus_watch.py``). A clean stop refuses new work (503 / history
+"refused"), marks the conductor offline so APIs stop routing to it, waits
+for running methods up to ``[conductor] graceful_shutdown_timeout``, then
+releases every lock it holds.
 """
 
 import threading
@@ -20,6 +22,7 @@ from anvil.common import metrics, rpc, server_stop
 from anvil.common.config import CONF
 from anvil.conductor import (
     async_outcome,
+    bus_watch,
     departed_queues,
     health,
     history_cleanup,
@@ -58,6 +61,7 @@ class ConductorService(service.Service):
         self._housekeeping = None
         self._history_cleanup = None
         self._orphans = None
+        self._bus = None
         self._stopped = False
         #: False when stop() had to give up on running methods (their locks freed)
         self.stopped_cleanly = True
@@ -88,9 +92,11 @@ class ConductorService(service.Service):
             self._server = rpc.get_server(self.host, [self.manager])
             self._server.start()
             self._orphans = orphan_queues.OrphanQueues(self.host, self.manager)
+        self._bus = bus_watch.BusWatch(self.host, self._server)
         self._housekeeping = housekeeping.Housekeeping(
             self.host, self.lease, self.manager, self._orphans,
-            online=lambda: not self._stopped, beat_lock=self._beat_lock)
+            online=lambda: not self._stopped and self._bus.hears(),
+            beat_lock=self._beat_lock)
         self._housekeeping.start()
         departed = (departed_queues.DepartedQueues(self.host)
                     if self._with_rpc_server else None)

@@ -62,6 +62,19 @@ def database_now(conn):
     return conn.execute(sa.select(_clock(conn))).scalar_one()
 
 
+def holds_lease(hostname, heartbeat_timeout):
+    """True while ``hostname``'s lease runs, online or not (database clock).
+
+    Such a conductor may be running what it took from its queue: one that
+    went offline because it lost the message bus, or one draining as it stops.
+    """
+    with reader() as conn:
+        return conn.execute(sa.select(CONDUCTORS.c.id).where(
+            CONDUCTORS.c.hostname == hostname,
+            CONDUCTORS.c.heartbeat_at >= lease_cutoff(conn, heartbeat_timeout))
+        ).first() is not None
+
+
 @retry_on_deadlock
 def register_conductor(hostname, group, hardware_types, vendor_methods, rpc_version=None):
     """Insert or take over the row of ``hostname`` and publish what it serves.
@@ -99,14 +112,13 @@ def register_conductor(hostname, group, hardware_types, vendor_methods, rpc_vers
 def heartbeat(hostname, online=True):
     """Record that ``hostname`` is alive now; raises ConductorNotFound if it has no row.
 
-    ``online=False`` is the heartbeat of a stopping conductor: still alive (its
-    locks must not be taken as stale) but no longer to be routed to.
+    ``online=False`` is the heartbeat of a stopping conductor, or of one cut
+    from the message bus: its lease goes on (its locks must not be taken as
+    stale) but it is not to be routed to; ``online=True`` routes to it again.
     ``updated_at`` moves too: as in Ironic, the API's conductor ``updated_at``
     is when the conductor last checked in.
     """
-    values = dict(updated_at=utcnow())
-    if online:
-        values['online'] = True
+    values = dict(updated_at=utcnow(), online=bool(online))
     with writer() as conn:
         values['heartbeat_at'] = _clock(conn)
         count = conn.execute(sa.update(CONDUCTORS).where(CONDUCTORS.c.hostname == hostname)

@@ -22,7 +22,7 @@ from oslo_utils.timeutils import utcnow
 
 from anvil.common.config import CONF
 from anvil.db import conductors as db_conductors
-from anvil.db import models
+from anvil.db import history, models
 from anvil.db.engine import reader, retry_on_deadlock, writer
 
 CALLS = models.PassthruCall.__table__
@@ -135,23 +135,57 @@ def expiry_cutoff(now=None):
     return (now or utcnow()) - datetime.timedelta(seconds=bound)
 
 
+#: Why a swept call ended, as its record's error and in its node's history.
+_EXPIRED_WHY = 'Not started by any conductor before it expired (async_cast_ttl).'
+_ABANDONED_WHY = ('The conductor running it stopped before it finished; whether the method '
+                  'completed is unknown.')
+
+
+def _settle(conn, row, state, why, event):
+    """Move one call from ``row['state']`` to ``state``; True when this caller moved it.
+
+    A node call also gets ``event`` ("Vendor passthru <method> <event>") in
+    its node's history, in the same transaction, unless ``event`` is None or
+    the node already has an outcome for it. The client's handle and the
+    operator's account of the node then agree, as for calls a conductor
+    settles itself (``conductor/async_outcome.py``).
+    """
+    moved = conn.execute(sa.update(CALLS).where(
+        CALLS.c.request_id == row['request_id'], CALLS.c.state == row['state'])
+        .values(state=state, finished_at=utcnow(), error=why)).rowcount
+    if not moved or row['node_id'] is None or event is None:
+        return bool(moved)
+    if history.outcome_of(conn, row['node_id'], row['request_id']) is None:
+        text = 'Vendor passthru %s %s' % (row['method'], event)
+        history.insert_event(conn, row['node_id'], {
+            'event': text, 'severity': 'ERROR', 'conductor': row['conductor'],
+            'user': row['user_id'], 'request_id': row['request_id'], 'last_error': text})
+    return True
+
+
+_SWEPT = (CALLS.c.request_id, CALLS.c.state, CALLS.c.node_id, CALLS.c.method,
+          CALLS.c.conductor, CALLS.c.user_id)
+
+
 @retry_on_deadlock
 def expire_overdue(accepted_before, request_id=None):
     """Mark ``expired`` every call still ``queued`` that was accepted before the cutoff.
 
     No conductor runs such a call any more (it refuses a cast older than
     ``async_cast_ttl``, and the conditional claim loses to this update).
-    ``request_id`` limits it to one call. Returns how many were marked.
+    Its node, for a node call, gets an "expired" event with the request id:
+    the cast never reached a conductor that started it, e.g. its conductor
+    was killed after taking it from the queue. ``request_id`` limits it to
+    one call. Returns how many were marked.
     """
-    query = sa.update(CALLS).where(CALLS.c.state == QUEUED,
-                                   CALLS.c.accepted_at < accepted_before)
+    query = sa.select(*_SWEPT).where(CALLS.c.state == QUEUED,
+                                     CALLS.c.accepted_at < accepted_before)
     if request_id is not None:
         query = query.where(CALLS.c.request_id == request_id)
+    event = 'expired: no conductor took it up within async_cast_ttl; it did not run'
     with writer() as conn:
-        return conn.execute(query.values(
-            state=EXPIRED, finished_at=utcnow(),
-            error='Not started by any conductor before it expired (async_cast_ttl).')
-        ).rowcount
+        return sum(_settle(conn, dict(row._mapping), EXPIRED, _EXPIRED_WHY, event)
+                   for row in conn.execute(query).all())
 
 
 @retry_on_deadlock
@@ -163,6 +197,9 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
     their node locks are released by the others at the same age). With
     ``conductor``: that conductor's, as it starts again (they were running
     when its earlier run ended). Whether the method completed is unknown.
+    No history event here: a conductor only frozen may yet run the method
+    (its outcome event is then the node's one); one that started it gets its
+    event when its lock is released (``async_outcome.record_interrupted``).
     Returns how many were marked.
     """
     with writer() as conn:
@@ -172,12 +209,9 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
             whose = CALLS.c.conductor.in_(sa.select(_CONDUCTORS.c.hostname).where(
                 _CONDUCTORS.c.heartbeat_at < db_conductors.lease_cutoff(
                     conn, heartbeat_timeout)))
-        return conn.execute(
-            sa.update(CALLS).where(CALLS.c.state == RUNNING, whose)
-            .values(state=FAILED, finished_at=utcnow(),
-                    error='The conductor running it stopped before it finished; whether '
-                          'the method completed is unknown.')
-        ).rowcount
+        return sum(_settle(conn, dict(row._mapping), FAILED, _ABANDONED_WHY, None)
+                   for row in conn.execute(sa.select(*_SWEPT).where(
+                       CALLS.c.state == RUNNING, whose)).all())
 
 
 _GET = (sa.select(CALLS, _NODES.c.uuid.label('node_uuid'), _NODES.c.owner.label('node_owner'),

@@ -154,10 +154,12 @@ def audit(d, load, ledger_path, nodes, crash_at=None):
     """The checks every fault test ends with; returns the ledger ({request id: runs}).
 
     ``crash_at``: when a conductor was killed. A cast that its conductor had
-    taken from the queue, but not yet started, when it was killed is gone
-    without a trace: until accepted casts are recorded where a survivor can
-    see them, such a 202 (sent within a second before the kill, never run)
-    is reported as lost rather than failing the audit.
+    taken from the queue, but not yet started, when it was killed gets its
+    outcome from the survivors' sweep: "expired" once ``async_cast_ttl +
+    max_clock_skew`` (65 s by default) have passed since it was accepted (one
+    it had claimed is only marked failed on its record). The audit does not
+    wait that long: such a 202 (sent within a second before the kill, never
+    run) is reported as lost rather than failing it.
     """
     wait_for(lambda: all(d.node(n)['reservation'] is None for n in nodes), 30,
              interval=0.2, what='no node reserved')

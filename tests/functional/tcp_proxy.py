@@ -27,6 +27,11 @@ class TcpProxy:
         """From now on accept connections, relay nothing; ``stop()`` ends it."""
         self._held = True
 
+    @property
+    def running(self):
+        """True between ``start()`` and ``stop()``."""
+        return self._listener is not None
+
     def start(self):
         self._held = False
         listener = socket.socket()

@@ -177,6 +177,9 @@ def test_never_started_call_expires_and_then_never_runs(client, node, conductor,
     assert _state(client, ctx)['state'] == 'expired'
     assert not [e for e in events(node['uuid']) if e['request_id'] == ctx.request_id
                 and 'started' in e['event']]
+    # one outcome on the node too: the expiry's, not a second one from the late cast
+    expired, = [e for e in events(node['uuid']) if e['request_id'] == ctx.request_id]
+    assert ' expired: ' in expired['event']
 
 
 def test_a_redelivered_cast_runs_once(client, node, conductor):

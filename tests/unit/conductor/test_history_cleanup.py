@@ -160,6 +160,43 @@ def test_settle_expires_overdue_queued_calls(conductor, make_node, conf):
     assert passthru_calls.claim(recent, 'test-host', {})
 
 
+def _outcomes(node_id, request_id):
+    return [e for e in history.list_events(node_id)
+            if e['request_id'] == request_id and not e['event'].endswith(' started')]
+
+
+def test_a_cast_whose_conductor_died_before_claiming_it_expires_on_its_node(
+        conductor, make_node, conf):
+    """The cast left the queue (the API recorded it queued) and nobody ever claimed it."""
+    conf.set_override('async_cast_ttl', 5, group='conductor')
+    conf.set_override('max_clock_skew', 0, group='conductor')
+    node = make_node('a')['id']
+    ctx = RequestContext(user_id='alice')
+    passthru_calls.accept(ctx.request_id, node_id=node, driver='fake-hardware',
+                          method='second_method', http_method='POST', user_id='alice',
+                          conductor='dead-host',
+                          accepted_at=utcnow() - datetime.timedelta(seconds=6))
+    driver_call = _call(None, passthru_calls.QUEUED)
+    with writer() as conn:
+        conn.execute(sa.update(CALLS).where(CALLS.c.request_id == driver_call).values(
+            accepted_at=utcnow() - datetime.timedelta(seconds=6)))
+    assert Housekeeping('test-host').settle_calls() == (2, 0)
+    event, = _outcomes(node, ctx.request_id)
+    assert event['event'] == ('Vendor passthru second_method expired: no conductor took it '
+                              'up within async_cast_ttl; it did not run')
+    assert (event['severity'], event['conductor'], event['user']) == (
+        'ERROR', 'dead-host', 'alice')
+    assert _node_row(node)['last_error'] == event['event']
+    assert Housekeeping('test-host').settle_calls() == (0, 0)   # once
+    assert len(_outcomes(node, ctx.request_id)) == 1
+
+
+def _node_row(node_id):
+    nodes = models.Node.__table__
+    with writer() as conn:
+        return dict(conn.execute(sa.select(nodes).where(nodes.c.id == node_id)).one()._mapping)
+
+
 def test_settle_fails_running_calls_of_dead_conductors(conductor, make_node, conf):
     conf.set_override('heartbeat_timeout', 60, group='conductor')  # 'dead-host' is 120 s silent
     node = make_node('a')['id']
@@ -175,6 +212,24 @@ def test_settle_fails_running_calls_of_dead_conductors(conductor, make_node, con
     assert passthru_calls.get(theirs)['state'] == passthru_calls.FAILED
     assert 'stopped before it finished' in passthru_calls.get(theirs)['error']
     assert passthru_calls.get(mine)['state'] == passthru_calls.RUNNING
+
+
+def test_a_dead_conductors_started_call_is_left_to_the_lock_release(conductor, make_node,
+                                                                   conf):
+    """A call that started gets its outcome when its lock is released, not a second one."""
+    conf.set_override('heartbeat_timeout', 60, group='conductor')  # 'dead-host' is 120 s silent
+    node = make_node('a')['id']
+    db_conductors.register_conductor('dead-host', '', {}, [])
+    started = _call(node, passthru_calls.QUEUED)
+    passthru_calls.claim(started, 'dead-host', {})
+    history.add_event(node, event='Vendor passthru m started', conductor='dead-host',
+                      request_id=started)
+    conductors = models.Conductor.__table__
+    with writer() as conn:
+        conn.execute(sa.update(conductors).where(conductors.c.hostname == 'dead-host')
+                     .values(heartbeat_at=utcnow() - datetime.timedelta(seconds=120)))
+    assert Housekeeping('test-host').settle_calls() == (0, 1)
+    assert _outcomes(node, started) == []
 
 
 def test_a_restarted_conductor_fails_its_own_running_calls(make_conductor, make_node):

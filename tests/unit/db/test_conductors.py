@@ -108,3 +108,16 @@ def test_offline_conductor_leaves_the_topology(db):
     topology = db_conductors.get_topology(TIMEOUT)
     assert topology['conductors'] == {} and topology['hardware_types'] == {}
     assert topology['known_types'] == {'fake-hardware'}
+
+
+def test_an_offline_conductor_holds_its_lease_until_it_stops_renewing(db):
+    _register('c1')
+    assert db_conductors.holds_lease('c1', 5)
+    db_conductors.heartbeat('c1', online=False)   # cut from the bus: offline, renewing
+    assert not db_conductors.get_conductor('c1', 5)['alive']
+    assert db_conductors.holds_lease('c1', 5)
+    reservation_race.age_conductor('c1', 10)
+    assert not db_conductors.holds_lease('c1', 5)
+    assert not db_conductors.holds_lease('nobody', 5)
+    db_conductors.heartbeat('c1', online=True)    # the bus is back
+    assert db_conductors.get_conductor('c1', 5)['alive']
