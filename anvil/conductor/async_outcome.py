@@ -110,9 +110,9 @@ def _run_node_method(manager, context, record, node_id, routing, vendor, func, m
         secrets = masking.secret_values(info)
         LOG.error('Async %s on node %s broke down: %s', meta.name, node_id,
                   masking.traceback_text(e, secrets))
-        record.finish(calls.FAILED, error=e, secrets=secrets)
-        _record(manager, context, node_id, meta.name, 'failed',
-                masking.mask_text(e, secrets), error=True)
+        if record.finish(calls.FAILED, error=e, secrets=secrets):  # else it has one already
+            _record(manager, context, node_id, meta.name, 'failed',
+                    masking.mask_text(e, secrets), error=True)
 
 
 def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta,
@@ -152,13 +152,17 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
         outcome = _event(manager, context, method, 'failed', masking.mask_text(e, secrets),
                          'ERROR', error=True)
         finish = {'state': calls.FAILED, 'error': e}
+    # one transaction: the release, the history event and the record's outcome, so a
+    # conductor that dies in between leaves none of them (the sweep settles the call)
+    also = record.finisher(secrets=secrets, **finish)
     try:
         if exclusive:
-            manager.locks.release(node_id, history=outcome)
+            manager.locks.release(node_id, history=outcome, also=also)
         else:
-            history.add_event(node_id, **outcome)
-    finally:  # the record is the client's handle: written even if the release failed
+            history.add_event(node_id, also=also, **outcome)
+    except Exception:  # the record is the client's handle: written on its own if it can be
         record.finish(secrets=secrets, **finish)
+        raise
 
 
 def record_interrupted(released, why='stopped renewing its lease while it ran'):

@@ -85,6 +85,31 @@ class CallRecord:
             LOG.exception('Could not mark call %s running', self.request_id)
             return True
 
+    def _values(self, error, result, secrets):
+        values = {}
+        if result is not NO_RESULT:
+            values['result'], values['result_truncated'] = result_json(result, secrets)
+        if error is not None:
+            values['error'] = error_text(error, secrets)
+        return values
+
+    def finisher(self, state, error=None, result=NO_RESULT, secrets=()):
+        """``finish`` as a function of a connection, for the transaction that releases the
+        node lock and writes the history event: the three agree or none is written.
+
+        Masking and size capping happen here, before the transaction.
+        """
+        if not self.request_id:
+            return None
+        values = self._values(error, result, secrets)
+
+        def finish_in(conn):
+            if not passthru_calls.finish_in(conn, self.request_id, state, self.host,
+                                            self.defaults, **values):
+                LOG.warning('Call %s already had its outcome; %s not recorded',
+                            self.request_id, state)
+        return finish_in
+
     def finish(self, state, error=None, result=NO_RESULT, secrets=()):
         """Record the outcome ``state`` with ``error`` (an exception or text) or ``result``.
 
@@ -94,11 +119,7 @@ class CallRecord:
         """
         if not self.request_id:
             return True
-        values = {}
-        if result is not NO_RESULT:
-            values['result'], values['result_truncated'] = result_json(result, secrets)
-        if error is not None:
-            values['error'] = error_text(error, secrets)
+        values = self._values(error, result, secrets)
         try:
             if not passthru_calls.finish(self.request_id, state, self.host, self.defaults,
                                          **values):

@@ -120,10 +120,11 @@ class LockManager:
             self._local.release(node_id)
             raise
 
-    def release(self, node_id, history=None):
-        """Release our lock (and record ``history`` in the same transaction)."""
+    def release(self, node_id, history=None, also=None):
+        """Release our lock (and record ``history``, and run ``also(conn)``, in the same
+        transaction)."""
         try:
-            if not db_api.release_node(self.host, node_id, history=history):
+            if not db_api.release_node(self.host, node_id, history=history, also=also):
                 LOG.warning('Lock on node %s was not held by %s at release', node_id, self.host)
         finally:
             self._local.release(node_id)

@@ -225,19 +225,22 @@ def reserve_node(host, node_id, history=None):
 
 
 @retry_on_deadlock
-def release_node(host, node_id, history=None):
+def release_node(host, node_id, history=None, also=None):
     """Release ``host``'s lock on the node; False when ``host`` did not hold it.
 
     ``history`` is recorded in the same transaction, even when ``host`` no
     longer held the lock, unless the lock was broken by a survivor that has
     already recorded an outcome for the same request (``history.outcome_of``):
-    each async call has one outcome.
+    each async call has one outcome. ``also(conn)`` runs in that transaction
+    too (the call's record: history and record cannot disagree).
     """
-    with writer() if history else autocommit() as conn:
+    with writer() if history or also else autocommit() as conn:
         released = conn.execute(_RELEASE, {'node_id': node_id, 'host': host}).rowcount == 1
         if history and (released or db_history.outcome_of(
                 conn, node_id, history.get('request_id')) is None):
             db_history.insert_event(conn, node_id, history)
+        if also is not None:
+            also(conn)
         return released
 
 

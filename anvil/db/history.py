@@ -58,10 +58,15 @@ def outcome_of(conn, node_id, request_id):
 
 
 @retry_on_deadlock
-def add_event(node_id, **values):
-    """Record one event in its own transaction (see ``insert_event``)."""
+def add_event(node_id, also=None, **values):
+    """Record one event in its own transaction (see ``insert_event``).
+
+    ``also(conn)``, when given, runs in the same transaction.
+    """
     with writer() as conn:
         insert_event(conn, node_id, values)
+        if also is not None:
+            also(conn)
 
 
 def list_events(node_id, limit=None):

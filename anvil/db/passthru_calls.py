@@ -110,19 +110,26 @@ def finish(request_id, state, conductor, defaults, result=None, result_truncated
     ``state``: one of ``FINISHED``. A call not on record is inserted from
     ``defaults``.
     """
+    with writer() as conn:
+        return finish_in(conn, request_id, state, conductor, defaults, result=result,
+                         result_truncated=result_truncated, error=error)
+
+
+def finish_in(conn, request_id, state, conductor, defaults, result=None,
+              result_truncated=False, error=None):
+    """``finish`` inside the caller's transaction (e.g. the one releasing the node lock)."""
     values = {'state': state, 'conductor': conductor, 'finished_at': utcnow(),
               'result': result, 'result_truncated': result_truncated, 'error': error}
-    with writer() as conn:
-        moved = conn.execute(sa.update(CALLS).where(CALLS.c.request_id == request_id,
-                                                    CALLS.c.state.in_(_OPEN))
-                             .values(**values)).rowcount
-        if moved:
-            return True  # METRICS HOOK: a call finished here, in ``state``.
-        exists = conn.execute(sa.select(CALLS.c.id).where(
-            CALLS.c.request_id == request_id)).first()
-        if exists is not None:
-            return False
-        return _insert_missing(conn, request_id, defaults, values)
+    moved = conn.execute(sa.update(CALLS).where(CALLS.c.request_id == request_id,
+                                                CALLS.c.state.in_(_OPEN))
+                         .values(**values)).rowcount
+    if moved:
+        return True  # METRICS HOOK: a call finished here, in ``state``.
+    exists = conn.execute(sa.select(CALLS.c.id).where(
+        CALLS.c.request_id == request_id)).first()
+    if exists is not None:
+        return False
+    return _insert_missing(conn, request_id, defaults, values)
 
 
 def expiry_cutoff(now=None):

@@ -6,6 +6,7 @@ from oslo_utils import uuidutils
 from anvil.common import exception
 from anvil.db import api as db_api
 from anvil.db import history as db_history
+from anvil.db import passthru_calls
 
 
 def _node(**values):
@@ -134,3 +135,27 @@ def test_list_routes_gives_each_nodes_routing_fields_in_id_order(db):
                       for node in (first, second)]
     assert routes[0]['conductor_group'] == 'rack-1' and routes[1]['name'] is None
     assert len(db_api.list_routes(10)) == 3
+
+
+def test_release_history_and_the_call_record_are_one_transaction(db):
+    """Kill the transaction after the history event and the record: none of it stays."""
+    node = _node()
+    db_api.reserve_node('host-a', node['id'])
+    passthru_calls.claim('req-1', 'host-a', {'node_id': node['id'], 'driver': 'fake-hardware',
+                                            'method': 'm', 'http_method': 'POST'})
+    outcome = {'event': 'Vendor passthru m succeeded', 'request_id': 'req-1'}
+
+    def record_then_die(conn):
+        assert passthru_calls.finish_in(conn, 'req-1', passthru_calls.SUCCEEDED, 'host-a', {})
+        raise ConnectionError('the conductor died here')
+    with pytest.raises(ConnectionError):
+        db_api.release_node('host-a', node['id'], history=outcome, also=record_then_die)
+    assert db_api.get_node(node['uuid'])['reservation'] == 'host-a'
+    assert db_history.list_events(node['id']) == []
+    assert passthru_calls.get('req-1')['state'] == passthru_calls.RUNNING
+
+    db_api.release_node('host-a', node['id'], history=outcome, also=lambda conn: (
+        passthru_calls.finish_in(conn, 'req-1', passthru_calls.SUCCEEDED, 'host-a', {})))
+    assert db_api.get_node(node['uuid'])['reservation'] is None
+    assert [e['event'] for e in db_history.list_events(node['id'])] == [outcome['event']]
+    assert passthru_calls.get('req-1')['state'] == passthru_calls.SUCCEEDED
