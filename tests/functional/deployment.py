@@ -249,6 +249,12 @@ class Deployment:
     def owner(self, ident):
         return self.node(ident)['conductor']
 
+    def owners(self, uuids):
+        """{uuid: conductor} of the nodes ``uuids`` (one list call, up to 1,000 nodes)."""
+        resp = self.get('/v1/nodes?fields=uuid,conductor&limit=1000')
+        assert resp.status_code == 200, resp.text
+        return {n['uuid']: n['conductor'] for n in resp.json()['nodes'] if n['uuid'] in uuids}
+
     def history(self, ident):
         """The node's history events (detail), oldest first."""
         resp = self.get('/v1/nodes/%s/history?detail=True' % ident)
@@ -310,6 +316,24 @@ def fault(resp):
     assert inner['faultcode'] == ('Client' if resp.status_code < 500 else 'Server'), inner
     assert inner['debuginfo'] is None, inner
     return inner
+
+
+class StatusPortsDeployment(Deployment):
+    """Each conductor serves its metrics and health on a port of its own (``status_ports``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status_ports = {name: free_port() for name in self.conductor_names}
+
+    def sections(self, host=None):
+        sections = super().sections(host)
+        if host in self.conductor_names:
+            sections['conductor']['metrics_port'] = self.status_ports[host]
+        return sections
+
+    def status_url(self, name=None):
+        """Base URL of conductor ``name``'s status server (default: the first conductor)."""
+        return 'http://127.0.0.1:%d' % self.status_ports[name or self.conductor_names[0]]
 
 
 @contextlib.contextmanager

@@ -81,16 +81,9 @@ def dep(dep_module):
             d.relay(host).start()
     for name in d.conductor_names:
         d.wait_conductor_alive(name)
-    wait_for(lambda: set(owners(d).values()) == set(d.conductor_names), 30,
+    wait_for(lambda: set(d.owners(d.node_uuids).values()) == set(d.conductor_names), 30,
              what='both conductors own nodes')
     return d
-
-
-def owners(d):
-    resp = d.get('/v1/nodes?fields=uuid,conductor&limit=1000')
-    assert resp.status_code == 200, resp.text
-    return {n['uuid']: n['conductor'] for n in resp.json()['nodes']
-            if n['uuid'] in d.node_uuids}
 
 
 def report(name, **figures):
@@ -114,7 +107,7 @@ def refused_after(load, moment):
 def test_a_deaf_conductor_hands_its_nodes_to_its_peer_and_takes_them_back(dep):
     victim = dep.conductor_names[0]
     survivor, = set(dep.conductor_names) - {victim}
-    nodes = [n for n, owner in owners(dep).items() if owner == victim]
+    nodes = [n for n, owner in dep.owners(dep.node_uuids).items() if owner == victim]
     process = dep.conductors[victim].popen
     with CallLoad(dep, nodes) as load:
         load.wait_for_calls(5, after=0)
@@ -147,7 +140,7 @@ def test_a_deaf_conductor_hands_its_nodes_to_its_peer_and_takes_them_back(dep):
     assert not unknown, unknown
     assert 'lost its message bus connection' in dep.conductors[victim].log()
     assert process.poll() is None and dep.conductors[victim].popen is process  # no restart
-    assert {owners(dep)[n] for n in nodes} == {victim}
+    assert {dep.owners(dep.node_uuids)[n] for n in nodes} == {victim}
     call_load.audit(dep, load, dep.ledger, dep.node_uuids)
 
 

@@ -17,7 +17,7 @@ from prometheus_client import parser
 
 from tests.functional import services
 from tests.functional.all_in_one import running_all_in_one
-from tests.functional.deployment import Deployment, free_port, running_deployment, wait_for
+from tests.functional.deployment import StatusPortsDeployment, running_deployment, wait_for
 from tests.functional.tcp_proxy import relay
 
 NODE = '/v1/nodes/%s/vendor_passthru/%s'
@@ -28,23 +28,6 @@ HEALTHY = 'database OK\nmessage bus OK\nconductors OK\nOK'
 HEALTH_BOUND = 20
 
 
-class ObservedDeployment(Deployment):
-    """Each conductor serves its metrics and health on a port of its own."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.status_ports = {name: free_port() for name in self.conductor_names}
-
-    def sections(self, host=None):
-        sections = super().sections(host)
-        if host in self.conductor_names:
-            sections['conductor']['metrics_port'] = self.status_ports[host]
-        return sections
-
-    def status_url(self, name):
-        return 'http://127.0.0.1:%d' % self.status_ports[name]
-
-
 @pytest.fixture(scope='module')
 def dep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp('health-metrics')
@@ -52,7 +35,7 @@ def dep(tmp_path_factory):
     samples = os.path.join(str(workdir), 'prometheus')
     extra = {'api': {'api_workers': 2}, 'healthcheck': {'disable_by_file_path': drain},
              'metrics': {'multiproc_dir': samples}}
-    with running_deployment(workdir, extra, conductors=1, cls=ObservedDeployment) as d:
+    with running_deployment(workdir, extra, conductors=1, cls=StatusPortsDeployment) as d:
         d.drain_file = drain
         d.samples_dir = samples
         yield d

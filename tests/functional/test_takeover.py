@@ -49,21 +49,14 @@ def dep(dep_module):
         if name not in d.conductor_names:
             d.conductors.pop(name).stop()
     d.ensure_conductors_running()
-    wait_for(lambda: set(owners(d).values()) == set(d.conductor_names), 30,
+    wait_for(lambda: set(d.owners(d.node_uuids).values()) == set(d.conductor_names), 30,
              what='both conductors own nodes')
     return d
 
 
-def owners(d):
-    resp = d.get('/v1/nodes?fields=uuid,conductor&limit=1000')
-    assert resp.status_code == 200, resp.text
-    return {n['uuid']: n['conductor'] for n in resp.json()['nodes']
-            if n['uuid'] in d.node_uuids}
-
-
 def victim_and_nodes(d):
     victim = d.conductor_names[0]
-    return victim, [n for n, owner in owners(d).items() if owner == victim]
+    return victim, [n for n, owner in d.owners(d.node_uuids).items() if owner == victim]
 
 
 def report(name, **figures):
@@ -87,7 +80,7 @@ def kill_under_load(d, victim, async_threads=1):
     ``first``: the first call sent after the kill that a survivor answered 200;
     ``rerouted``: seconds until the API named a survivor as owner of them all.
     """
-    nodes = [n for n, owner in owners(d).items() if owner == victim]
+    nodes = [n for n, owner in d.owners(d.node_uuids).items() if owner == victim]
     survivors = set(d.conductor_names) - {victim}
     with CallLoad(d, nodes, async_threads=async_threads) as load:
         load.wait_for_calls(5, after=0)
@@ -99,7 +92,7 @@ def kill_under_load(d, victim, async_threads=1):
         first = wait_for(lambda: call_load.first_success_after(
             load.sync_calls(), killed, survivors, ledger(d)), 30, interval=0.05,
             what='a call answered by %s' % survivors)
-        wait_for(lambda: {owners(d)[n] for n in nodes} <= survivors, 30,
+        wait_for(lambda: {d.owners(d.node_uuids)[n] for n in nodes} <= survivors, 30,
                  interval=0.05, what='API routes the nodes to %s' % survivors)
         rerouted = time.monotonic() - killed
         load.wait_for_calls(10, after=first.answered)
@@ -122,8 +115,8 @@ def test_restart_under_the_same_name_takes_its_nodes_back(dep):
     proc = dep.conductors[victim]
     proc.send_signal(signal.SIGKILL)
     proc.popen.wait(10)
-    wait_for(lambda: set(owners(dep)[n] for n in nodes) == {survivor}, 30, interval=0.1,
-             what='nodes moved to %s' % survivor)
+    wait_for(lambda: {dep.owners(dep.node_uuids)[n] for n in nodes} == {survivor}, 30,
+             interval=0.1, what='nodes moved to %s' % survivor)
     with CallLoad(dep, nodes) as load:
         load.wait_for_calls(5, after=0)
         restarted = time.monotonic()
@@ -133,7 +126,7 @@ def test_restart_under_the_same_name_takes_its_nodes_back(dep):
             what='a call answered by the restarted %s' % victim)
         back = time.monotonic() - restarted
         load.wait_for_calls(10, after=time.monotonic())
-    assert set(owners(dep)[n] for n in nodes) == {victim}
+    assert set(dep.owners(dep.node_uuids)[n] for n in nodes) == {victim}
     report('restart', nodes_back_s=back, statuses=call_load.statuses(load.sync_calls()))
     no_504_sent_after(load, 0)
     call_load.audit(dep, load, dep.ledger, dep.node_uuids)
@@ -196,14 +189,14 @@ def test_sigterm_drains_within_the_graceful_timeout(dep):
 def test_a_third_conductor_takes_about_a_third_of_the_nodes(dep):
     many = [dep.create_node('ring-%d' % i)['uuid'] for i in range(90)]
     dep.node_uuids.extend(many)
-    before = owners(dep)
+    before = dep.owners(dep.node_uuids)
     newcomer = 'cond-3-%s' % dep.topic[-8:]
     with CallLoad(dep, dep.node_uuids) as load:
         load.wait_for_calls(10, after=0)
         dep.start_conductor(newcomer)
         dep.wait_conductor_alive(newcomer)
         after = wait_for(lambda: (lambda o: o if newcomer in o.values() else None)(
-            owners(dep)), 30, interval=0.1, what='%s owns nodes' % newcomer)
+            dep.owners(dep.node_uuids)), 30, interval=0.1, what='%s owns nodes' % newcomer)
         joined = time.monotonic()
         load.wait_for_calls(20, after=joined)
     moved = [n for n in before if before[n] != after[n]]

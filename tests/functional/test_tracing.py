@@ -18,35 +18,18 @@ import requests
 from prometheus_client.openmetrics import parser as openmetrics_parser
 
 from tests.functional.all_in_one import running_all_in_one
-from tests.functional.deployment import Deployment, free_port, running_deployment, wait_for
+from tests.functional.deployment import StatusPortsDeployment, running_deployment, wait_for
 
 NODE = '/v1/nodes/%s/vendor_passthru/%s'
 OPENMETRICS = {'Accept': 'application/openmetrics-text; version=1.0.0'}
 JSON_LOGS = {'DEFAULT': {'use_json': 'true', 'debug': 'true'}}
 
 
-class TracedDeployment(Deployment):
-    """Its conductor serves metrics on a port of its own."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.status_ports = {name: free_port() for name in self.conductor_names}
-
-    def sections(self, host=None):
-        sections = super().sections(host)
-        if host in self.conductor_names:
-            sections['conductor']['metrics_port'] = self.status_ports[host]
-        return sections
-
-    def status_url(self):
-        return 'http://127.0.0.1:%d' % self.status_ports[self.conductor_names[0]]
-
-
 @pytest.fixture(scope='module')
 def dep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp('tracing')
     extra = dict(JSON_LOGS, api={'api_workers': 2})
-    with running_deployment(workdir, extra, conductors=1, cls=TracedDeployment) as d:
+    with running_deployment(workdir, extra, conductors=1, cls=StatusPortsDeployment) as d:
         yield d
 
 
