@@ -10,7 +10,7 @@ unit:
 	tools/venv.sh && .venv/bin/python -m pytest tests/unit -q -rs
 
 functional:
-	tools/venv.sh && tools/keystone-venv.sh && .venv/bin/python -m pytest tests/functional -q -rs
+	tools/venv.sh && tools/keystone-venv.sh && .venv/bin/python -m pytest tests/functional -q -rs -n 2 --dist loadfile
 
 lint:
 	tools/venv.sh && .venv/bin/ruff check anvil tests tools bench examples

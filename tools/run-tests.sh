@@ -9,4 +9,6 @@ tools/ci-packages.sh
 tools/keystone-venv.sh  # the real Keystone of the functional auth tests
 .venv/bin/ruff check anvil tests tools bench examples
 .venv/bin/python -m pytest tests/unit -q -rs "$@"
-.venv/bin/python -m pytest tests/functional -q -rs "$@"
+# two workers, a test file each at a time (a file shares its deployment): the
+# functional tests mostly wait on processes, leases and deadlines, not on CPU
+.venv/bin/python -m pytest tests/functional -q -rs -n "${ANVIL_TEST_WORKERS:-2}" --dist loadfile "$@"
