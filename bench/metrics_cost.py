@@ -38,6 +38,7 @@ def _measure(calls, batches):
     CONF.set_override('access_log', False, group='api')
     CONF.set_override('connection', 'sqlite:///%s/anvil.sqlite' % workdir, group='database')
     CONF.set_override('heartbeat_interval', 3600, group='conductor')
+    CONF.set_override('heartbeat_timeout', 7200, group='conductor')  # no heartbeat runs here
     from anvil.api import app as api_app
     from anvil.api import hash_ring, rpcapi
     from anvil.conductor.service import ConductorService
