@@ -67,7 +67,13 @@ def _measure(calls, batches):
         return 1e6 * (time.process_time() - start) / calls
 
     batch(True), batch(False)   # warm up both
-    pairs = [(batch(False), batch(True)) for _ in range(batches)]
+    pairs = []
+    for i in range(batches):    # the order flips each pair: what a batch leaves behind
+        if i % 2:               # (garbage, caches) weighs on both sides alike
+            on = batch(True)
+            pairs.append((batch(False), on))
+        else:
+            pairs.append((batch(False), batch(True)))
     conductor.stop()
     return pairs
 
