@@ -62,12 +62,12 @@ def history_events(d, nodes):
 
 def _outcome_count_wrong(state, events):
     """A run that started ends with one outcome; one that did not, with at most one
-    (a refusal has one; a call that expired, or failed with its conductor before it
-    took the lock, has none)."""
+    (a refusal has one, and so has a call the sweep expired; a call that failed with
+    its conductor before it took the lock has none)."""
     started = sum(e.endswith(' started') for e in events)
     outcomes = len(events) - started
     if state == 'expired' or not started:
-        return outcomes > (0 if state == 'expired' else 1) or started > 1
+        return outcomes > 1 or started > 1
     return outcomes != 1 or started > 1
 
 

@@ -67,6 +67,8 @@ def test_async_findings_are_zero_when_every_promise_holds():
         'ran': ('succeeded', [STARTED, SUCCEEDED], run),
         'refused-by-fenced': ('refused', [REFUSED], []),
         'expired': ('expired', [], []),
+        'expired-by-the-sweep': ('expired', ['Vendor passthru second_method expired: no '
+                                             'conductor took it up'], []),
         'failed-before-lock': ('failed', [], []),   # claimed, died before it started
         'failed-while-running': ('failed', [STARTED, FAILED], run),
     }
