@@ -8,6 +8,7 @@ installed console scripts and stopped with signals, as an operator would.
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,9 +53,11 @@ class Process:
         self.log_path = log_path
         self.env = env  # None: this process's environment
         self.popen = None
+        self.run_starts_at = 0  # where this run's lines begin in the log file
 
     def start(self):
         log = open(self.log_path, 'ab')
+        self.run_starts_at = log.tell()
         self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
                                       start_new_session=True, env=self.env)
         log.close()
@@ -80,6 +83,14 @@ class Process:
     def log(self):
         with open(self.log_path, errors='replace') as f:
             return f.read()
+
+    def running_log(self):
+        """What the running process has logged ('' once it has exited)."""
+        if self.popen is None or self.popen.poll() is not None:
+            return ''
+        with open(self.log_path, 'rb') as f:
+            f.seek(self.run_starts_at)
+            return f.read().decode(errors='replace')
 
 
 class Deployment:
@@ -211,11 +222,27 @@ class Deployment:
         # the API re-reads the topology after metadata_cache_ttl
         wait_for(lambda: name in self.get('/v1/drivers/fake-hardware').json().get('hosts', []),
                  timeout, what='%s serving fake-hardware' % name)
-        # and no survivor still reads its queue from the time it was dead (no
-        # queue at all: the in-process dispatcher of the all-in-one)
+        # and it is the only reader of its queue: no survivor still reads it from
+        # the time it was dead (a survivor that does may take the next call for
+        # one of its nodes). The count alone is not enough: it is 1 too while
+        # the survivor reads and the restarted conductor has not started its
+        # RPC server yet (it heartbeats first). No queue at all: the in-process
+        # dispatcher of the all-in-one.
         queue = '%s.%s' % (self.topic, name)
-        wait_for(lambda: services.queue_consumers(queue) in (1, None), timeout,
+        wait_for(lambda: (not self.survivors_reading(name)
+                          and services.queue_consumers(queue) in (1, None)), timeout,
                  what='%s the only reader of its queue' % name)
+
+    def survivors_reading(self, name):
+        """The other conductors whose logs say they read ``name``'s queue now."""
+        pattern = re.compile(r'(now reads|stopped reading) the RPC queue of %s\b'
+                             % re.escape(name))
+        reading = []
+        for other, proc in self.conductors.items():
+            said = pattern.findall(proc.running_log()) if other != name else []
+            if said and said[-1] == 'now reads':
+                reading.append(other)
+        return reading
 
     # -- HTTP -------------------------------------------------------------
 
