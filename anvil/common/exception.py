@@ -98,6 +98,18 @@ class NodeChanged(Conflict):
                 '(%(what)s); nothing ran, please retry.')
 
 
+class CallSettled(Conflict):
+    """An async call its conductor was about to start already has its outcome.
+
+    Raised inside the transaction that takes its node and writes "started",
+    which it rolls back: the expiry or abandoned-call sweep settled the call
+    (e.g. while its conductor was frozen), and told the node it did not run.
+    Nothing runs; it never reaches a client (a cast has no reply).
+    """
+
+    _msg_fmt = 'The async call %(request_id)s already has its outcome; it is not started.'
+
+
 class DuplicateName(Conflict):
     _msg_fmt = 'A node with name %(name)s already exists.'
 

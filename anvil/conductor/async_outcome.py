@@ -123,10 +123,14 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
     started = _event(manager, context, method, 'started')
     try:
         if exclusive:
-            node = manager.locks.reserve(node_id, history=started)
+            node = manager.locks.reserve(node_id, history=started, also=record.starter())
         else:
             node = db_api.get_node_by_id(node_id)
-            history.add_event(node_id, **started)
+            history.add_event(node_id, also=record.starter(), **started)
+    except exception.CallSettled:
+        LOG.warning('Async %s on node %s not started: call %s was settled meanwhile (its '
+                    'conductor was taken for dead)', method, node_id, record.request_id)
+        return None
     except exception.AnvilException as e:
         if record.finish(calls.REFUSED, error=e, secrets=secrets):  # else swept meanwhile
             _record(manager, context, node_id, method, 'refused',
@@ -153,7 +157,8 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
                          'ERROR', error=True)
         finish = {'state': calls.FAILED, 'error': e}
     # one transaction: the release, the history event and the record's outcome, so a
-    # conductor that dies in between leaves none of them (the sweep settles the call)
+    # conductor that dies in between leaves none of them (the sweep settles the call);
+    # the record decides: settled by the sweep meanwhile, no second outcome event
     also = record.finisher(secrets=secrets, **finish)
     try:
         if exclusive:
@@ -165,17 +170,18 @@ def _lock_and_run(manager, context, record, node_id, routing, vendor, func, meta
         raise
 
 
-def record_interrupted(released, why='stopped renewing its lease while it ran'):
+def record_interrupted(released, lease=True):
     """Give an outcome to async calls whose conductor died while they ran.
 
     ``released``: what ``db.conductors.release_stale_reservations`` (or
     ``release_left_reservations``) returns. A node whose newest event is its
     dead holder's "started" was running an async method when the holder's
-    lease ran out (or the holder crashed and started again): it is recorded
-    as failed, ``why`` saying what became of the holder (it may have run in
-    part, it will not run again). Should the holder only have been frozen and
-    finish the method later, it records no second outcome
-    (``db.api.release_node``).
+    lease ran out (``lease``) or the holder crashed and started again: it is
+    recorded as failed (it may have run in part, it will not run again),
+    unless the sweep (``passthru_calls.fail_abandoned``) settled its record
+    first and wrote the node's outcome then (``passthru_calls.fail_interrupted``).
+    Should the holder only have been frozen and finish the method later, it
+    records no second outcome (``db.api.release_node``).
     """
     prefix, suffix = 'Vendor passthru ', ' started'
     for node_id, host, event in released:
@@ -183,13 +189,14 @@ def record_interrupted(released, why='stopped renewing its lease while it ran'):
                 or not event['event'].startswith(prefix) or not event['event'].endswith(suffix)):
             continue
         method = event['event'][len(prefix):-len(suffix)]
-        text = ('Vendor passthru %s failed: conductor %s %s; it may have run in part'
-                % (method, host, why))
-        LOG.error('Node %s: %s (request %s)', node_id, text, event['request_id'])
+        why = calls.interrupted_text(host, True, lease)
+        call = {'request_id': event['request_id'], 'node_id': node_id, 'method': method,
+                'conductor': host, 'user_id': event['user']}
         try:
-            history.add_event(node_id, event=text, severity='ERROR', conductor=host,
-                              user=event['user'], request_id=event['request_id'],
-                              last_error=text)
+            if calls.fail_interrupted(call, why):
+                conductor_metrics.async_finished('swept', 'failed')   # as the sweep counts it
+                LOG.error('Node %s: vendor passthru %s failed: %s (request %s)', node_id,
+                          method, why, event['request_id'])
         except Exception:
             LOG.exception('Could not record the interrupted %s on node %s', method, node_id)
 

@@ -93,21 +93,35 @@ class CallRecord:
             values['error'] = error_text(error, secrets)
         return values
 
+    def starter(self):
+        """A function of a connection for the transaction that takes the node and writes
+        "started": it raises CallSettled, rolling them back, when the call is no
+        longer running here (``passthru_calls.confirm_start``); None without a
+        request id."""
+        if not self.request_id:
+            return None
+        return lambda conn: passthru_calls.confirm_start(conn, self.request_id, self.host)
+
     def finisher(self, state, error=None, result=NO_RESULT, secrets=()):
         """``finish`` as a function of a connection, for the transaction that releases the
         node lock and writes the history event: the three agree or none is written.
 
-        Masking and size capping happen here, before the transaction.
+        It returns False when the call already had its outcome (the sweep
+        settled it while this conductor was frozen): then the history event
+        is not written either, the sweep's is the node's one. Masking and
+        size capping happen here, before the transaction.
         """
         if not self.request_id:
             return None
         values = self._values(error, result, secrets)
 
         def finish_in(conn):
-            if not passthru_calls.finish_in(conn, self.request_id, state, self.host,
-                                            self.defaults, **values):
-                LOG.warning('Call %s already had its outcome; %s not recorded',
-                            self.request_id, state)
+            if passthru_calls.finish_in(conn, self.request_id, state, self.host,
+                                        self.defaults, **values):
+                return True
+            LOG.warning('Call %s already had its outcome; %s not recorded',
+                        self.request_id, state)
+            return False
         return finish_in
 
     def finish(self, state, error=None, result=NO_RESULT, secrets=()):

@@ -80,7 +80,7 @@ class ConductorService(service.Service):
         if released:
             LOG.warning('Released %d node locks left by an earlier run of %s',
                         len(released), self.host)
-            async_outcome.record_interrupted(released, why='stopped while it ran')
+            async_outcome.record_interrupted(released, lease=False)
         failed = passthru_calls.fail_abandoned(conductor=self.host)
         if failed:
             LOG.warning('%d async calls were running when %s stopped: marked failed',

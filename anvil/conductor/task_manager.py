@@ -84,38 +84,40 @@ class LockManager:
         attempts = CONF.conductor.node_locked_retry_attempts
         return time.monotonic() + (attempts - 1) * CONF.conductor.node_locked_retry_interval
 
-    def _reserve(self, node_id, deadline, history):
+    def _reserve(self, node_id, deadline, history, also):
         """Reserve in the DB, retrying while another host holds the node."""
         while True:
             try:
-                return db_api.reserve_node(self.host, node_id, history=history)
+                return db_api.reserve_node(self.host, node_id, history=history, also=also)
             except exception.NodeLocked:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise
                 time.sleep(min(CONF.conductor.node_locked_retry_interval, remaining))
 
-    def reserve(self, node_id, history=None):
+    def reserve(self, node_id, history=None, also=None):
         """Take the exclusive lock; returns the node. Raises NodeLocked, NodeNotFound.
 
-        The wait is measured (``anvil_conductor_lock_wait_seconds``).
+        ``history`` and ``also(conn)`` as for ``db.api.reserve_node`` (what
+        ``also`` raises is raised, and the lock is not taken). The wait is
+        measured (``anvil_conductor_lock_wait_seconds``).
         """
         start = time.monotonic()
         try:
-            node = self._take(node_id, history)
+            node = self._take(node_id, history, also)
         except exception.NodeLocked:
             conductor_metrics.lock_waited(time.monotonic() - start, acquired=False)
             raise
         conductor_metrics.lock_waited(time.monotonic() - start, acquired=True)
         return node
 
-    def _take(self, node_id, history):
+    def _take(self, node_id, history, also):
         deadline = self._deadline()
         if not self._local.acquire(node_id, max(0.0, deadline - time.monotonic())):
             node = db_api.get_node_by_id(node_id)
             raise exception.NodeLocked(node=node['uuid'], host=node['reservation'] or self.host)
         try:
-            return self._reserve(node_id, deadline, history)
+            return self._reserve(node_id, deadline, history, also)
         except BaseException:
             self._local.release(node_id)
             raise

@@ -203,16 +203,24 @@ def _take(conn, host, node_id):
 
 
 @retry_on_deadlock
-def reserve_node(host, node_id, history=None):
+def reserve_node(host, node_id, history=None, also=None):
     """Take the node's exclusive lock for ``host``: one conditional UPDATE.
 
     On zero rows one read tells "not found" from "locked by X".
     ``history`` (values for ``history.insert_event``) is recorded in the same
-    transaction when the lock is taken. Returns the node as it is after reserving.
-    Raises NodeNotFound, NodeLocked.
+    transaction when the lock is taken. ``also(conn)`` runs first in it and
+    may raise, so the lock is not taken (``CallRecord.starter``:
+    CallSettled); first, so that this transaction locks the call's record
+    before the node, in the order of the sweep that settles calls
+    (``passthru_calls.fail_abandoned``: record, then the node's
+    ``last_error``), and the two cannot deadlock.
+    Returns the node as it is after reserving.
+    Raises NodeNotFound, NodeLocked, and what ``also`` raises.
     """
     # Without history the lock is one statement: no transaction around it.
-    with writer() if history else autocommit() as conn:
+    with writer() if history or also else autocommit() as conn:
+        if also is not None:
+            also(conn)
         row = _take(conn, host, node_id)
         if row is not None:
             if history:
@@ -228,19 +236,24 @@ def reserve_node(host, node_id, history=None):
 def release_node(host, node_id, history=None, also=None):
     """Release ``host``'s lock on the node; False when ``host`` did not hold it.
 
-    ``history`` is recorded in the same transaction, even when ``host`` no
-    longer held the lock, unless the lock was broken by a survivor that has
-    already recorded an outcome for the same request (``history.outcome_of``):
-    each async call has one outcome. ``also(conn)`` runs in that transaction
-    too (the call's record: history and record cannot disagree).
+    Each async call has one outcome. ``also(conn)`` (the call's record:
+    ``CallRecord.finisher``) runs first in the same transaction (the lock
+    order of ``reserve_node``), and decides: ``history`` is recorded when it
+    moved the record to its outcome, not when it returns False (the call
+    already had one: the sweep settled it while ``host`` was frozen).
+    Without ``also``, ``history`` is recorded even when ``host`` no longer
+    held the lock, unless the node already has an outcome for the same
+    request (``history.outcome_of``: a survivor recorded it when it broke
+    the lock).
     """
     with writer() if history or also else autocommit() as conn:
+        record = also(conn) is not False if also is not None else None
         released = conn.execute(_RELEASE, {'node_id': node_id, 'host': host}).rowcount == 1
-        if history and (released or db_history.outcome_of(
-                conn, node_id, history.get('request_id')) is None):
+        if record is None:
+            record = released or (history and db_history.outcome_of(
+                conn, node_id, history.get('request_id')) is None)
+        if history and record:
             db_history.insert_event(conn, node_id, history)
-        if also is not None:
-            also(conn)
         return released
 
 

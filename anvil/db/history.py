@@ -57,16 +57,26 @@ def outcome_of(conn, node_id, request_id):
     return dict(row._mapping) if row is not None else None
 
 
+def has_started(conn, node_id, request_id):
+    """Whether the node has the "… started" event of ``request_id``."""
+    return conn.execute(sa.select(HISTORY.c.id).where(
+        HISTORY.c.node_id == node_id, HISTORY.c.request_id == request_id,
+        HISTORY.c.event_type == PASSTHRU, HISTORY.c.event.like('% started'))
+        .limit(1)).first() is not None
+
+
 @retry_on_deadlock
 def add_event(node_id, also=None, **values):
     """Record one event in its own transaction (see ``insert_event``).
 
-    ``also(conn)``, when given, runs in the same transaction.
+    ``also(conn)``, when given, runs first in the same transaction, and the
+    event is not written when it returns False (the async call whose
+    outcome this is already had one: ``CallRecord.finisher``). Whatever it
+    raises rolls the transaction back (``CallRecord.starter``).
     """
     with writer() as conn:
-        insert_event(conn, node_id, values)
-        if also is not None:
-            also(conn)
+        if also is None or also(conn) is not False:
+            insert_event(conn, node_id, values)
 
 
 def list_events(node_id, limit=None):

@@ -12,6 +12,14 @@ expiry sweep, or a redelivered cast) cannot both move a call on:
 ``claim`` is what makes a call run at most once: a conductor runs a call
 only when its claim moved it from ``queued``. A conductor that finds no row
 (a cast sent by an API that does not record calls) inserts one.
+
+The record also decides a node call's one outcome in its node's history:
+whoever moves it to a final state writes the outcome event in the same
+transaction — its conductor, the sweeps (``expire_overdue``,
+``fail_abandoned``) or the release of a dead conductor's lock
+(``fail_interrupted``) — and nobody else does. A claimed call starts
+(its "started" event) only while its record is still ``running`` on its
+conductor (``confirm_start``).
 """
 
 import datetime
@@ -20,6 +28,7 @@ import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from oslo_utils.timeutils import utcnow
 
+from anvil.common import exception
 from anvil.common.config import CONF
 from anvil.db import conductors as db_conductors
 from anvil.db import history, models
@@ -142,32 +151,81 @@ def expiry_cutoff(now=None):
     return (now or utcnow()) - datetime.timedelta(seconds=bound)
 
 
-#: Why a swept call ended, as its record's error and in its node's history.
+#: Why a queued call was expired, on its record.
 _EXPIRED_WHY = 'Not started by any conductor before it expired (async_cast_ttl).'
-_ABANDONED_WHY = ('The conductor running it stopped before it finished; whether the method '
-                  'completed is unknown.')
+
+
+def interrupted_text(conductor, started, lease=True):
+    """Why a call failed with its conductor: its record's error, its node's event detail.
+
+    ``started``: whether its method had started (its node has the "started"
+    event), None when that is not known (a driver call, or node history
+    off). ``lease``: the conductor's lease ran out (else it restarted).
+    """
+    stopped = 'conductor %s %s' % (conductor, 'stopped renewing its lease' if lease
+                                   else 'stopped')
+    if started is None:
+        return stopped + ' before it finished; whether the method ran is unknown'
+    if started:
+        return stopped + ' while it ran; it may have run in part'
+    return stopped + ' before it started the method; it did not run'
+
+
+# Built once: every async node call sends it (as db/api.py builds the lock's statements).
+_CONFIRM = (sa.update(CALLS).where(CALLS.c.request_id == sa.bindparam('call'),
+                                   CALLS.c.state == RUNNING,
+                                   CALLS.c.conductor == sa.bindparam('host'))
+            .values(conductor=sa.bindparam('host')))
+
+
+def confirm_start(conn, request_id, conductor):
+    """Let a call start only while it is ``running`` on ``conductor`` (in the transaction
+    that takes its node and writes its "started" event).
+
+    A conductor frozen while it waited for the node may find, once it
+    thaws, its call failed by the sweep (``fail_abandoned``), which told the
+    node the method did not run: it must not. A conditional UPDATE that
+    changes nothing, not a read: it waits for a sweep that holds the row,
+    and holds the row until "started" is committed, so the sweep judges
+    on what is committed (``history.has_started``). MySQL's rowcount counts
+    matched rows (SQLAlchemy sets FOUND_ROWS). A call without a record (its
+    claim could not write one) starts, as before calls had records.
+
+    :raises: CallSettled.
+    """
+    if conn.execute(_CONFIRM, {'call': request_id, 'host': conductor}).rowcount:
+        return
+    if conn.execute(sa.select(CALLS.c.id).where(CALLS.c.request_id == request_id)).first():
+        raise exception.CallSettled(request_id=request_id)
+
+
+def _tell_node(conn, row, event):
+    """Write a settled call's ERROR event "Vendor passthru <method> <event>" on its node,
+    unless it is a driver call or its node already has an outcome for it; True if written."""
+    if row['node_id'] is None or history.outcome_of(conn, row['node_id'],
+                                                    row['request_id']) is not None:
+        return False
+    text = 'Vendor passthru %s %s' % (row['method'], event)
+    history.insert_event(conn, row['node_id'], {
+        'event': text, 'severity': 'ERROR', 'conductor': row['conductor'],
+        'user': row['user_id'], 'request_id': row['request_id'], 'last_error': text})
+    return True
 
 
 def _settle(conn, row, state, why, event):
     """Move one call from ``row['state']`` to ``state``; True when this caller moved it.
 
-    A node call also gets ``event`` ("Vendor passthru <method> <event>") in
-    its node's history, in the same transaction, unless ``event`` is None or
-    the node already has an outcome for it. The client's handle and the
-    operator's account of the node then agree, as for calls a conductor
-    settles itself (``conductor/async_outcome.py``).
+    The one that moves it writes ``event`` on its node in the same
+    transaction (``_tell_node``): every writer of an outcome moves the
+    record first, conditionally, so the node gets one, and the client's
+    handle and the operator's account of the node agree.
     """
     moved = conn.execute(sa.update(CALLS).where(
         CALLS.c.request_id == row['request_id'], CALLS.c.state == row['state'])
         .values(state=state, finished_at=utcnow(), error=why)).rowcount
-    if not moved or row['node_id'] is None or event is None:
-        return bool(moved)
-    if history.outcome_of(conn, row['node_id'], row['request_id']) is None:
-        text = 'Vendor passthru %s %s' % (row['method'], event)
-        history.insert_event(conn, row['node_id'], {
-            'event': text, 'severity': 'ERROR', 'conductor': row['conductor'],
-            'user': row['user_id'], 'request_id': row['request_id'], 'last_error': text})
-    return True
+    if moved:
+        _tell_node(conn, row, event)
+    return bool(moved)
 
 
 _SWEPT = (CALLS.c.request_id, CALLS.c.state, CALLS.c.node_id, CALLS.c.method,
@@ -195,7 +253,6 @@ def expire_overdue(accepted_before, request_id=None):
                    for row in conn.execute(query).all())
 
 
-@retry_on_deadlock
 def fail_abandoned(heartbeat_timeout=None, conductor=None):
     """Mark ``failed`` the running calls of dead conductors, or of ``conductor``.
 
@@ -203,22 +260,64 @@ def fail_abandoned(heartbeat_timeout=None, conductor=None):
     the database's clock as the lease itself (they died while running them;
     their node locks are released by the others at the same age). With
     ``conductor``: that conductor's, as it starts again (they were running
-    when its earlier run ended). Whether the method completed is unknown.
-    No history event here: a conductor only frozen may yet run the method
-    (its outcome event is then the node's one); one that started it gets its
-    event when its lock is released (``async_outcome.record_interrupted``).
-    Returns how many were marked.
+    when its earlier run ended). Each gets its node's one outcome event
+    (``_abandon``), whether or not its node is still locked: the lock's
+    release (``fail_interrupted``) then finds the record settled and writes
+    none. Returns how many were marked.
     """
-    with writer() as conn:
+    with reader() as conn:
         if conductor is not None:
             whose = CALLS.c.conductor == conductor
         else:
             whose = CALLS.c.conductor.in_(sa.select(_CONDUCTORS.c.hostname).where(
                 _CONDUCTORS.c.heartbeat_at < db_conductors.lease_cutoff(
                     conn, heartbeat_timeout)))
-        return sum(_settle(conn, dict(row._mapping), FAILED, _ABANDONED_WHY, None)
-                   for row in conn.execute(sa.select(*_SWEPT).where(
-                       CALLS.c.state == RUNNING, whose)).all())
+        rows = conn.execute(sa.select(*_SWEPT).where(CALLS.c.state == RUNNING, whose)).all()
+    return sum(_abandon(dict(row._mapping), lease=conductor is None) for row in rows)
+
+
+@retry_on_deadlock
+def _abandon(row, lease):
+    """Fail one running call whose conductor is gone; True when this caller did.
+
+    A transaction of its own that locks the record first (``FOR UPDATE``),
+    then reads the node's history: a conductor writing "started" holds the
+    record until it commits (``confirm_start``), so the call is judged on a
+    committed "started" (a read after the lock: under MariaDB's repeatable
+    read the transaction's snapshot is taken at its first plain read), and
+    one judged not started will not start. "Did not run", "may have run in
+    part" (it started), or "unknown" (a driver call, or node history off).
+    """
+    with writer() as conn:
+        if conn.execute(sa.select(CALLS.c.id).where(
+                CALLS.c.request_id == row['request_id'], CALLS.c.state == RUNNING)
+                .with_for_update()).first() is None:
+            return False   # its conductor (thawed) or the lock's release settled it meanwhile
+        started = None
+        if row['node_id'] is not None and CONF.conductor.node_history:
+            started = history.has_started(conn, row['node_id'], row['request_id'])
+        why = interrupted_text(row['conductor'], started, lease)
+        return _settle(conn, row, FAILED, why, 'failed: ' + why)
+
+
+@retry_on_deadlock
+def fail_interrupted(call, why):
+    """Fail a call whose dead conductor's lock on its node was just released; True when
+    its node got the outcome (the event "Vendor passthru <method> failed: <why>").
+
+    ``call``: its request_id, node_id, method, conductor and user_id. Its
+    record decides, as for the sweep (``fail_abandoned``), which may come
+    first: the event is written when this moves the record from
+    ``running``, or when the call has no record and its node no outcome.
+    """
+    row = dict(call, state=RUNNING)
+    with writer() as conn:
+        if _settle(conn, row, FAILED, why, 'failed: ' + why):
+            return True
+        if row['request_id'] and conn.execute(sa.select(CALLS.c.id).where(
+                CALLS.c.request_id == row['request_id'])).first() is not None:
+            return False
+        return _tell_node(conn, row, 'failed: ' + why)
 
 
 _GET = (sa.select(CALLS, _NODES.c.uuid.label('node_uuid'), _NODES.c.owner.label('node_owner'),

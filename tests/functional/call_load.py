@@ -156,8 +156,9 @@ def audit(d, load, ledger_path, nodes, crash_at=None):
     ``crash_at``: when a conductor was killed. A cast that its conductor had
     taken from the queue, but not yet started, when it was killed gets its
     outcome from the survivors' sweep: "expired" once ``async_cast_ttl +
-    max_clock_skew`` (65 s by default) have passed since it was accepted (one
-    it had claimed is only marked failed on its record). The audit does not
+    max_clock_skew`` (65 s by default) have passed since it was accepted, or
+    "failed: ... before it started the method; it did not run" once the
+    dead conductor's lease is over if it had claimed it. The audit does not
     wait that long: such a 202 (sent within a second before the kill, never
     run) is reported as lost rather than failing it.
     """

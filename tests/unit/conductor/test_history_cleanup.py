@@ -210,13 +210,16 @@ def test_settle_fails_running_calls_of_dead_conductors(conductor, make_node, con
                      .values(heartbeat_at=utcnow() - datetime.timedelta(seconds=120)))
     assert Housekeeping('test-host').settle_calls() == (0, 1)
     assert passthru_calls.get(theirs)['state'] == passthru_calls.FAILED
-    assert 'stopped before it finished' in passthru_calls.get(theirs)['error']
+    assert passthru_calls.get(theirs)['error'] == (
+        'conductor dead-host stopped renewing its lease before it started the method; '
+        'it did not run')
     assert passthru_calls.get(mine)['state'] == passthru_calls.RUNNING
 
 
-def test_a_dead_conductors_started_call_is_left_to_the_lock_release(conductor, make_node,
-                                                                   conf):
-    """A call that started gets its outcome when its lock is released, not a second one."""
+def test_a_dead_conductors_started_call_gets_one_outcome_from_the_sweep(conductor, make_node,
+                                                                       conf):
+    """A call that started gets its outcome from the sweep, even before its lock is
+    released (tests/unit/conductor/test_abandoned_calls.py: in any order, one)."""
     conf.set_override('heartbeat_timeout', 60, group='conductor')  # 'dead-host' is 120 s silent
     node = make_node('a')['id']
     db_conductors.register_conductor('dead-host', '', {}, [])
@@ -229,7 +232,11 @@ def test_a_dead_conductors_started_call_is_left_to_the_lock_release(conductor, m
         conn.execute(sa.update(conductors).where(conductors.c.hostname == 'dead-host')
                      .values(heartbeat_at=utcnow() - datetime.timedelta(seconds=120)))
     assert Housekeeping('test-host').settle_calls() == (0, 1)
-    assert _outcomes(node, started) == []
+    assert [e['event'] for e in _outcomes(node, started)] == [
+        'Vendor passthru m failed: conductor dead-host stopped renewing its lease while it '
+        'ran; it may have run in part']
+    assert Housekeeping('test-host').settle_calls() == (0, 0)
+    assert len(_outcomes(node, started)) == 1
 
 
 def test_a_restarted_conductor_fails_its_own_running_calls(make_conductor, make_node):
