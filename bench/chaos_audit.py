@@ -61,12 +61,13 @@ def history_events(d, nodes):
 
 
 def _outcome_count_wrong(state, events):
-    """A run that started ends with one outcome; one that did not, with at most one
-    (a refusal has one, and so has a call the sweep expired; a call that failed with
-    its conductor before it took the lock has none)."""
+    """A 202 that reached a final state has exactly one outcome in its node's history,
+    whether it ran, was refused, expired or failed with its conductor (the sweep's
+    "did not run" or "may have run in part"), and at most one "started". One still
+    open (counted as missing) has at most one of each."""
     started = sum(e.endswith(' started') for e in events)
     outcomes = len(events) - started
-    if state == 'expired' or not started:
+    if state not in FINAL:
         return outcomes > 1 or started > 1
     return outcomes != 1 or started > 1
 
@@ -113,7 +114,7 @@ def async_findings(accepted, states, events, runs):
     return [('202s by final state (/v1/passthru_calls)',
              ', '.join('%s: %d' % kv for kv in sorted(final.items()))),
             ('202s whose outcome is missing (no final state)', missing),
-            ('202s whose node history has not one outcome per started run', not_one),
+            ('final 202s whose node history has not exactly one outcome', not_one),
             ('202s whose runs (ledger) or history disagree with their state', disagree)]
 
 
