@@ -10,10 +10,13 @@ process CPU time per call is compared batch by batch. Run twice: values in
 memory (conductor, all-in-one) and in multiprocess files (anvil-api's
 gunicorn workers, ``PROMETHEUS_MULTIPROC_DIR``).
 
-    .venv/bin/python bench/metrics_cost.py [--calls 400] [--batches 10]
+    .venv/bin/python bench/metrics_cost.py [--calls 400] [--batches 10] [--control]
 
 Prints per mode: CPU us per call with metrics off and on (medians of the
-batches), the difference, and the ratio. A report, not a test.
+batches), the difference, and the ratio. ``--control`` adds an A/A run: the
+same two apps, both built with metrics off, measured the same way;
+its ratio is what this bench reports when metrics cost nothing (the noise
+floor the on/off ratio is to be read against). A report, not a test.
 """
 
 import argparse
@@ -27,8 +30,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
 
-def _measure(calls, batches):
-    """In this process: [(off us/call, on us/call)] per batch pair."""
+def _measure(calls, batches, control=False):
+    """In this process: [(off us/call, on us/call)] per batch pair.
+
+    ``control``: the "on" app is built with metrics off too (A/A).
+    """
     import anvil.common.startup  # noqa: F401  (first: the threading backend)
     from anvil.common import local_rpc, metrics, startup
     from anvil.common.config import CONF
@@ -49,7 +55,7 @@ def _measure(calls, batches):
     api = rpcapi.ConductorAPI(hash_ring.TopologyCache(), local_rpc.LocalClient(conductor.manager))
     clients = {}
     for on in (False, True):
-        CONF.set_override('enabled', on, group='metrics')
+        CONF.set_override('enabled', on and not control, group='metrics')
         clients[on] = api_app.create_app(api).test_client()
     headers = {'X-OpenStack-Ironic-API-Version': 'latest'}
     resp = clients[True].post('/v1/nodes', json={'driver': 'fake-hardware', 'name': 'n1'},
@@ -58,7 +64,7 @@ def _measure(calls, batches):
     url = '/v1/nodes/n1/vendor_passthru/third_method_sync'
 
     def batch(on):
-        CONF.set_override('enabled', on, group='metrics')
+        CONF.set_override('enabled', on and not control, group='metrics')
         metrics.configure(CONF)   # the conductor's hooks read the switch at call time
         client = clients[on]
         start = time.process_time()
@@ -90,13 +96,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--calls', type=int, default=400)
     parser.add_argument('--batches', type=int, default=10)
-    parser.add_argument('--child', choices=['memory', 'multiprocess'])
+    parser.add_argument('--control', action='store_true',
+                        help='also measure A/A (both apps with metrics off)')
+    parser.add_argument('--child', choices=['memory', 'multiprocess', 'control'])
     args = parser.parse_args(argv)
     if args.child:
-        for off, on in _measure(args.calls, args.batches):
+        for off, on in _measure(args.calls, args.batches, args.child == 'control'):
             print('PAIR %f %f' % (off, on))
         return
-    for mode in ('memory', 'multiprocess'):
+    modes = ('memory', 'multiprocess') + (('control',) if args.control else ())
+    for mode in modes:
         env = dict(os.environ)
         env.pop('PROMETHEUS_MULTIPROC_DIR', None)
         with tempfile.TemporaryDirectory(prefix='anvil-prom-') as directory:
@@ -107,7 +116,8 @@ def main(argv=None):
                                  env=env, capture_output=True, text=True, check=True).stdout
         pairs = [tuple(map(float, line.split()[1:])) for line in out.splitlines()
                  if line.startswith('PAIR ')]
-        _report('sync call, %s' % mode, pairs)
+        _report('sync call, %s' % mode if mode != 'control' else 'A/A control, both off',
+                pairs)
 
 
 if __name__ == '__main__':

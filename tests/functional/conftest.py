@@ -21,7 +21,8 @@ def broker_left_clean():
     """After the last test: the RPC queues the deployments made are gone.
 
     oslo.messaging's topic and host queues never expire (its reply and fanout
-    queues do, after [oslo_messaging_rabbit] rabbit_transient_queues_ttl).
+    queues do, after [oslo_messaging_rabbit] rabbit_transient_queues_ttl: 60 s
+    in the deployments' configuration, ``Deployment.sections``).
     """
     yield
     if services.QUEUES_MADE and services.rabbit_reachable():

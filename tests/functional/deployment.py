@@ -134,6 +134,10 @@ class Deployment:
             'conductor': {'topic': self.topic, 'heartbeat_interval': 1,
                           'heartbeat_timeout': 6, 'graceful_shutdown_timeout': 10,
                           'max_clock_skew': 0},  # one host, one clock
+            # oslo.messaging leaves its reply and fanout queues behind at any stop (a
+            # SIGKILL or a clean one): the broker is as the tests found it a minute
+            # after the run, not half an hour
+            'oslo_messaging_rabbit': {'rabbit_transient_queues_ttl': 60},
         }
         if host:
             sections['DEFAULT']['host'] = host
