@@ -152,16 +152,16 @@ class RequestMetrics:
 def record_request(environ, status, seconds, route):
     verb = environ.get('REQUEST_METHOD', '')
     verb = verb if verb in _HTTP_METHODS else 'other'
-    REQUESTS.labels(route, verb, status).inc()
-    REQUEST_SECONDS.labels(route, verb).observe(seconds)
+    metrics.child(REQUESTS, route, verb, status).inc()
+    metrics.child(REQUEST_SECONDS, route, verb).observe(seconds)
     passthru = environ.get(PASSTHRU)
     if passthru is not None:
-        PASSTHRU_CALLS.labels(*passthru, status).inc()
-        PASSTHRU_SECONDS.labels(*passthru).observe(
+        metrics.child(PASSTHRU_CALLS, *passthru, status).inc()
+        metrics.child(PASSTHRU_SECONDS, *passthru).observe(
             seconds, metrics.exemplar(environ.get(request_id.ENV_REQUEST_ID)))
     error = environ.get(ERROR)
     if error is not None:
-        ERRORS.labels(status, error).inc()
+        metrics.child(ERRORS, status, error).inc()
 
 
 class TimedConductorAPI:
@@ -195,7 +195,8 @@ class TimedConductorAPI:
             outcome = 'error'
             raise
         finally:
-            RPC_SECONDS.labels(rpc_method, kind, outcome).observe(time.perf_counter() - start)
+            metrics.child(RPC_SECONDS, rpc_method, kind, outcome).observe(
+                time.perf_counter() - start)
 
 
 def install(app, conductor_api):

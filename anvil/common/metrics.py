@@ -45,6 +45,11 @@ class _Switch:
     on = True
 
 
+#: (metric, label values) -> its child: ``labels()`` checks and locks on every call,
+#: a dict read does not. Bounded as the label values are (see each metric's module).
+_CHILDREN = {}
+
+
 def configure(conf):
     """Follow ``[metrics] enabled`` (read once: hooks run on every call).
 
@@ -58,6 +63,23 @@ def configure(conf):
 
 def enabled():
     return _Switch.on
+
+
+def child(metric, *label_values):
+    """``metric.labels(*label_values)``, looked up once per label set.
+
+    The hooks run on every request: prometheus_client's ``labels`` validates
+    the values and takes the metric's lock each time, about a third of what
+    a hook costs. Children are never removed from anvil's metrics, so a kept
+    one stays the metric's own; a race on the first use makes the same child
+    twice (``labels`` returns the existing one). Raises what ``labels``
+    raises (a wrong number of values).
+    """
+    key = (metric, label_values)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*label_values)
+    return found
 
 
 def prepare_multiprocess(directory=None):

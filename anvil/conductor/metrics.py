@@ -57,7 +57,7 @@ HISTORY_PRUNED = prometheus_client.Counter(
 
 def lock_waited(seconds, acquired):
     if metrics.enabled():
-        LOCK_WAIT_SECONDS.labels('acquired' if acquired else 'locked').observe(seconds)
+        metrics.child(LOCK_WAIT_SECONDS, 'acquired' if acquired else 'locked').observe(seconds)
 
 
 def vendor_method_ran(method, seconds, task_or_context):
@@ -66,7 +66,7 @@ def vendor_method_ran(method, seconds, task_or_context):
     if metrics.enabled():
         context = getattr(task_or_context, 'context', task_or_context)
         scope = 'node' if context is not task_or_context else 'driver'
-        PASSTHRU_SECONDS.labels(scope, method).observe(
+        metrics.child(PASSTHRU_SECONDS, scope, method).observe(
             seconds, metrics.exemplar(getattr(context, 'request_id', None)))
 
 
@@ -79,7 +79,7 @@ def async_finished(scope, outcome, count=1):
     """Async calls' ends: ``scope`` 'node', 'driver' or 'swept' (ended by the
     housekeeping sweep), ``outcome`` as in history."""
     if metrics.enabled() and count:
-        ASYNC_FINISHED.labels(scope, outcome).inc(count)
+        metrics.child(ASYNC_FINISHED, scope, outcome).inc(count)
 
 
 def history_pruned(rows):

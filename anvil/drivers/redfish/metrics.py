@@ -23,14 +23,14 @@ SESSION_CACHE = prometheus_client.Counter(
 def response_seen(response):
     """sushy's ``response_callback``: one HTTP answer of a BMC."""
     if metrics.enabled():
-        BMC_RESPONSES.labels(str(response.status_code)).inc()
+        metrics.child(BMC_RESPONSES, str(response.status_code)).inc()
 
 
 def failed(error):
     if metrics.enabled():
-        BMC_FAILURES.labels(type(error).__name__).inc()
+        metrics.child(BMC_FAILURES, type(error).__name__).inc()
 
 
 def cache_lookup(result):
     if metrics.enabled():
-        SESSION_CACHE.labels(result).inc()
+        metrics.child(SESSION_CACHE, result).inc()

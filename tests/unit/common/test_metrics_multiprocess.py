@@ -91,3 +91,27 @@ def test_a_directory_in_use_is_refused(tmp_path):
         assert (tmp_path / 'counter_123.db').exists()   # untouched
     finally:
         holder.communicate('', timeout=30)
+
+
+def test_a_child_kept_before_the_fork_counts_apart_in_each_worker(tmp_path):
+    # metrics.child keeps labelled children: one made in gunicorn's master (a
+    # preloaded app) must still write to each worker's own file after the fork
+    proc = _python('''
+        import os
+        from anvil.common import metrics
+        metrics.prepare_multiprocess(%r)
+        import prometheus_client
+        counter = prometheus_client.Counter('anvil_probe', 'probe', ['route'])
+        metrics.child(counter, '/v1').inc()
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:
+                kept = metrics.child(counter, '/v1')
+                kept.inc(3)
+                os._exit(0 if kept is counter.labels('/v1') else 1)
+            assert os.waitpid(pid, 0)[1] == 0
+        body, _ = metrics.exposition()
+        print(body.decode())
+    ''' % str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert 'anvil_probe_total{route="/v1"} 7.0' in proc.stdout
