@@ -171,7 +171,12 @@ def test_calls_of_a_killed_conductor_expire_or_fail(tmp_path):
                 break
         owner, (busy, idle) = next((h, v[:2]) for h, v in owned.items() if len(v) >= 2)
         running = accepted(dep.post(NODE_CALL % busy['uuid'], {'bar': 'kazoo'}))
-        wait_for(lambda: _get(dep, running)['state'] == 'running', 10, what='running')
+        # "running" is the claim; the method starts once the node is locked, in the
+        # transaction that writes "started": killed in between, it did not run
+        request_id = _get(dep, running)['request_id']
+        wait_for(lambda: [e for e in dep.history(busy['uuid'])
+                          if e['request_id'] == request_id and 'started' in e['event']],
+                 10, what='started')
         proc = dep.conductors[owner]
         proc.send_signal(signal.SIGKILL)
         proc.popen.wait(10)
