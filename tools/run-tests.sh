@@ -8,7 +8,9 @@ tools/venv.sh
 tools/ci-packages.sh
 tools/keystone-venv.sh  # the real Keystone of the functional auth tests
 .venv/bin/ruff check anvil tests tools bench examples
-.venv/bin/python -m pytest tests/unit -q -rs "$@"
+# the unit tests too mostly wait (leases, deadlines, polled conditions): two workers
+# halve their time
+.venv/bin/python -m pytest tests/unit -q -rs -n "${ANVIL_TEST_WORKERS:-2}" "$@"
 # two workers, a test file each at a time (a file shares its deployment): the
 # functional tests mostly wait on processes, leases and deadlines, not on CPU;
 # the 15 slowest are listed, to keep CI's time in view (issue 14: under 15 min)

@@ -192,9 +192,13 @@ class Deployment:
         return self
 
     def stop(self):
-        for proc in list(self.conductors.values()) + [self.api]:
-            if proc is not None:
-                proc.stop()
+        """SIGTERM every process at once, then wait for each: a conductor takes
+        seconds to drain and stop, and one after the other they add up."""
+        procs = [p for p in list(self.conductors.values()) + [self.api] if p is not None]
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.stop()
 
     def delete_queues(self):
         """Delete this deployment's RPC queues (after its processes are gone)."""
@@ -387,9 +391,6 @@ def running_deployment(workdir, extra=None, conductors=2, cls=None, **attributes
             raise
         yield dep
     finally:
-        for proc in list(dep.conductors.values()) + [dep.api]:
-            if proc is not None:  # all at once: each conductor takes seconds to stop
-                proc.send_signal(signal.SIGTERM)
         dep.stop()
         dep.delete_queues()
         database.drop()

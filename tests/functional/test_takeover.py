@@ -213,9 +213,10 @@ def test_a_third_conductor_takes_about_a_third_of_the_nodes(dep):
 
 
 def test_takeover_times_over_repeated_kills(dep):
-    """Five kills in a row, each conductor in turn; the median and the worst are printed."""
+    """Three kills in a row, each conductor in turn; the median and the worst are printed
+    (the chaos soak, bench/chaos_soak.py, kills dozens of times under mixed load)."""
     times = []
-    for round_ in range(5):
+    for round_ in range(3):
         victim = dep.conductor_names[round_ % 2]
         load, killed, first, _rerouted = kill_under_load(dep, victim, async_threads=0)
         times.append(first.answered - killed)
