@@ -247,12 +247,12 @@ def release_node(host, node_id, history=None, also=None):
     the lock).
     """
     with writer() if history or also else autocommit() as conn:
-        record = also(conn) is not False if also is not None else None
+        write_event = also(conn) is not False if also is not None else None
         released = conn.execute(_RELEASE, {'node_id': node_id, 'host': host}).rowcount == 1
-        if record is None:
-            record = released or (history and db_history.outcome_of(
+        if write_event is None:
+            write_event = released or (history and db_history.outcome_of(
                 conn, node_id, history.get('request_id')) is None)
-        if history and record:
+        if history and write_event:
             db_history.insert_event(conn, node_id, history)
         return released
 

@@ -311,13 +311,16 @@ def fail_interrupted(call, why):
     ``running``, or when the call has no record and its node no outcome.
     """
     row = dict(call, state=RUNNING)
+    event = 'failed: ' + why
     with writer() as conn:
-        if _settle(conn, row, FAILED, why, 'failed: ' + why):
+        if not row['request_id']:   # a "started" event without a request id: no record
+            return _tell_node(conn, row, event)
+        if _settle(conn, row, FAILED, why, event):
             return True
-        if row['request_id'] and conn.execute(sa.select(CALLS.c.id).where(
+        if conn.execute(sa.select(CALLS.c.id).where(
                 CALLS.c.request_id == row['request_id'])).first() is not None:
             return False
-        return _tell_node(conn, row, 'failed: ' + why)
+        return _tell_node(conn, row, event)
 
 
 _GET = (sa.select(CALLS, _NODES.c.uuid.label('node_uuid'), _NODES.c.owner.label('node_owner'),

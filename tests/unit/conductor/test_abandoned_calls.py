@@ -263,3 +263,20 @@ def test_a_shared_call_swept_before_it_started_writes_no_started(db, make_node):
     assert [e['event'] for e in _events(node, ctx.request_id)] == [
         'Vendor passthru fourth_method_shared_lock failed: conductor dead stopped renewing its '
         'lease before it started the method; it did not run']
+
+
+def test_a_started_event_without_request_id_still_gets_its_outcome(db, make_node):
+    """A "started" written with no request id (no record to settle, e.g. by a caller
+    that sent none): the release of the dead holder's lock writes the outcome, once,
+    and no other call's record is touched."""
+    node = make_node('n')['id']
+    other = _claimed(make_node('m')['id'], 'dead')
+    db_api.reserve_node('dead', node, history=_started(None, 'dead'))
+    _dead('dead')
+    _release_stale()
+    assert [e['event'] for e in history.list_events(node)
+            if not e['event'].endswith(' started')] == [RAN % 'second_method']
+    assert passthru_calls.get(other)['state'] == passthru_calls.RUNNING
+    _release_stale()
+    assert len([e for e in history.list_events(node)
+                if not e['event'].endswith(' started')]) == 1
